@@ -1,0 +1,1 @@
+"""Convolutional denoising autoencoder for handwritten digits: the library behind the app."""

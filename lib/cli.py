@@ -1,0 +1,251 @@
+"""Command line: python -m lib train | evaluate | denoise."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from lib import checkpoint as ckpt_io
+from lib.baselines import BASELINES, SLOW_BASELINES
+from lib.data import load_split, train_val_split
+from lib.device import DEVICE_CHOICES, pick_device
+from lib.evaluate import evaluate_baseline, evaluate_model, evaluate_noisy, noisy_test_set
+from lib.models import REGISTRY
+from lib.noise import NOISE_KINDS, NoiseConfig, add_noise, make_generator, preset, to_unit
+from lib.preprocess import PreprocessError, open_image, to_mnist
+from lib.train import Progress, TrainConfig, cleaned, train
+
+EVAL_KINDS = ("gaussian", "speckle")
+
+
+def add_noise_args(parser: argparse.ArgumentParser, allow_none: bool = False) -> None:
+    """--noise A|B and fine-grained overrides."""
+    parser.add_argument("--noise", choices=["A", "B", "a", "b"], help="textbook preset: Group A or Group B")
+    parser.add_argument("--noise-kind", choices=NOISE_KINDS, help="gaussian, speckle or the half/half mix")
+    parser.add_argument("--mean", type=float, help="Gaussian mean μ (pixel units 0..255)")
+    parser.add_argument("--var", type=float, help="Gaussian variance D")
+    parser.add_argument("--speckle", type=float, help="speckle strength s")
+    parser.add_argument("--no-clip", action="store_true", help="keep values outside 0..255 (the textbook's variant)")
+    if allow_none:
+        parser.add_argument("--no-noise", action="store_true", help="clean the images as they are")
+
+
+def noise_from_args(args: argparse.Namespace, base: NoiseConfig) -> NoiseConfig:
+    """Start from a preset (or base) and apply explicit overrides."""
+    cfg = preset(args.noise) if args.noise else base
+    overrides = {
+        k: v
+        for k, v in {"kind": args.noise_kind, "mean": args.mean, "var": args.var, "speckle": args.speckle}.items()
+        if v is not None
+    }
+    if args.no_clip:
+        overrides["clip"] = False
+    return NoiseConfig(**{**cfg.__dict__, **overrides})
+
+
+def test_metrics(
+    model: torch.nn.Module, noise: NoiseConfig, device: torch.device, limit: int | None
+) -> dict[str, float]:
+    """Model PSNR/SSIM on the test set, one entry per noise type."""
+    test = load_split("test")
+    out: dict[str, float] = {}
+    for kind in EVAL_KINDS:
+        for key, value in evaluate_model(model, noisy_test_set(test, noise, kind, limit=limit), device).items():
+            out[f"test_{kind}_{key}"] = value
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    noise = noise_from_args(args, preset("B"))
+    config = TrainConfig(
+        model=args.model,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        stop_loss=args.stop_loss,
+        seed=args.seed,
+        limit=args.limit,
+        fresh_noise=not args.frozen_noise,
+        val_size=args.val_size,
+    )
+    device = pick_device(args.device)
+    torch.set_num_threads(args.threads) if args.threads else None
+    train_digits, val_digits = train_val_split(load_split("train"), config.val_size)
+    bar = tqdm(total=config.epochs, unit="epoch", disable=args.quiet)
+    inner = tqdm(unit="batch", leave=False, disable=args.quiet)
+
+    def on_progress(p: Progress) -> None:
+        inner.total = p.steps_per_epoch
+        inner.n = p.step
+        inner.set_postfix(loss=f"{p.loss:.4f}")
+        inner.refresh()
+        if p.epoch_done:
+            bar.update(1)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in p.val.items() if k in ("train_loss", "val_psnr")})
+            inner.reset()
+
+    result = train(config, noise, train_digits, val_digits, device, on_progress, report_every=20)
+    inner.close()
+    bar.close()
+    result.metrics |= test_metrics(result.build(device), noise, device, args.test_limit)
+    path = ckpt_io.save(result, args.out)
+    print(json.dumps({"out": str(path), "epochs": len(result.history), **result.metrics}, indent=1))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    try:
+        loaded = ckpt_io.load(args.weights)
+    except ckpt_io.CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    device = pick_device(args.device)
+    model = loaded.build(device)
+    noise = noise_from_args(args, loaded.noise)
+    test = load_split("test")
+    rows: list[dict[str, object]] = []
+    for kind in EVAL_KINDS:
+        data = noisy_test_set(test, noise, kind, seed=args.seed, limit=args.limit)
+        n = len(data.clean)
+        rows.append({"noise": kind, "method": "noisy input", "n": n, **evaluate_noisy(data)})
+        rows.append(
+            {
+                "noise": kind,
+                "method": f"model ({loaded.model_config.name})",
+                "n": n,
+                **evaluate_model(model, data, device),
+            }
+        )
+        if not args.no_baselines:
+            for name in BASELINES:
+                sub = args.bm3d_limit if name in SLOW_BASELINES else None
+                row = evaluate_baseline(name, data, limit=sub)
+                rows.append({"noise": kind, "method": name, "n": int(row.pop("n")), **row})
+    if args.json:
+        print(json.dumps({"weights": str(args.weights), "noise": noise.__dict__, "rows": rows}, indent=1))
+    else:
+        print(f"{'noise':9} {'method':16} {'n':>6} {'PSNR':>7} {'stroke':>7} {'SSIM':>6}")
+        for r in rows:
+            print(
+                f"{r['noise']:9} {r['method']:16} {r['n']:>6} {r['psnr']:7.2f} {r['stroke_psnr']:7.2f} {r['ssim']:6.3f}"
+            )
+    return 0
+
+
+def _save_png(array: np.ndarray, path: Path) -> None:
+    Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8), mode="L").save(path)
+
+
+def cmd_denoise(args: argparse.Namespace) -> int:
+    from lib import metrics
+
+    try:
+        loaded = ckpt_io.load(args.weights)
+    except ckpt_io.CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    device = pick_device(args.device)
+    model = loaded.build(device)
+    noise = None if args.no_noise else noise_from_args(args, loaded.noise.with_kind("gaussian"))
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    g = make_generator(args.seed)
+    failures = 0
+    fields = ["file", "status", "psnr_noisy", "psnr_cleaned", "ssim_noisy", "ssim_cleaned", "message"]
+    with open(out_dir / "metrics.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        for name in args.images:
+            path = Path(name)
+            try:
+                digit = to_mnist(open_image(path.read_bytes()))  # (28, 28) in [0, 1]
+            except (OSError, PreprocessError) as exc:
+                failures += 1
+                print(f"{path.name}: {exc}", file=sys.stderr)
+                writer.writerow({"file": path.name, "status": "error", "message": str(exc)})
+                continue
+            clean = torch.from_numpy(digit * 255)
+            noisy = to_unit(add_noise(clean, noise, g)).numpy() if noise else digit
+            out = cleaned(model, noisy, device)
+            stem = path.stem
+            _save_png(digit, out_dir / f"{stem}_original.png")
+            _save_png(noisy, out_dir / f"{stem}_noisy.png")
+            _save_png(out, out_dir / f"{stem}_cleaned.png")
+            noisy_c = np.clip(noisy, 0, 1)
+            writer.writerow(
+                {
+                    "file": path.name,
+                    "status": "ok",
+                    "psnr_noisy": f"{float(metrics.psnr(digit, noisy_c)):.3f}",
+                    "psnr_cleaned": f"{float(metrics.psnr(digit, out)):.3f}",
+                    "ssim_noisy": f"{float(metrics.ssim(digit, noisy_c)):.4f}",
+                    "ssim_cleaned": f"{float(metrics.ssim(digit, out)):.4f}",
+                    "message": "",
+                }
+            )
+    print(f"{len(args.images) - failures} cleaned, {failures} failed → {out_dir}")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree of all commands."""
+    parser = argparse.ArgumentParser(prog="python -m lib", description="Denoising autoencoder for MNIST digits")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model and save a checkpoint")
+    p.add_argument("--model", choices=sorted(REGISTRY), default="seed")
+    add_noise_args(p)
+    p.add_argument("--epochs", type=int, default=120)
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=0.003)
+    p.add_argument("--stop-loss", type=float, default=0.0063, help="stop when the mean epoch loss is at most this")
+    p.add_argument("--limit", type=int, help="train on the first N digits only")
+    p.add_argument("--val-size", type=int, default=2000)
+    p.add_argument("--test-limit", type=int, help="test digits for the final metrics (default all 10,000)")
+    p.add_argument("--frozen-noise", action="store_true", help="noise the training set once, as the textbook did")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="PSNR/SSIM on the test set, with classical baselines")
+    p.add_argument("--weights", required=True)
+    add_noise_args(p)
+    p.add_argument("--limit", type=int, help="first N test digits (default all 10,000)")
+    p.add_argument("--bm3d-limit", type=int, default=200, help="BM3D is slow: first N digits only")
+    p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("denoise", help="preprocess your own images, add noise, clean them")
+    p.add_argument("--weights", required=True)
+    add_noise_args(p, allow_none=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.add_argument("images", nargs="+")
+    p.set_defaults(func=cmd_denoise)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,144 @@
+"""Model registry: the textbook's convolutional autoencoder (Table 1) and a fully connected one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class SeedConfig:
+    """Table 1 / Appendix 1: two conv layers down (28→8→6), two transposed convs up (6→8→28)."""
+
+    name: str = "seed"
+    channels1: int = 32
+    channels2: int = 64
+    kernel1: int = 7
+    stride1: int = 3
+    kernel2: int = 3
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True)
+class LinearConfig:
+    """Fully connected autoencoder of section 5: 784 → 256 → 128 → 64 → 128 → 256 → 784."""
+
+    name: str = "linear"
+    hidden: tuple[int, ...] = (256, 128, 64)
+
+
+class SeedAutoencoder(nn.Module):
+    """The textbook's denoising_model; attribute names kept so its saved state_dict loads as is."""
+
+    def __init__(self, config: SeedConfig) -> None:
+        super().__init__()
+        c1, c2, p = config.channels1, config.channels2, config.dropout
+        # Appendix 1 order: Conv → ReLU → BatchNorm → Dropout.
+        self.layer1 = nn.Sequential(
+            nn.Conv2d(1, c1, kernel_size=config.kernel1, stride=config.stride1),
+            nn.ReLU(),
+            nn.BatchNorm2d(c1),
+            nn.Dropout(p),
+        )
+        self.layer2 = nn.Sequential(
+            nn.Conv2d(c1, c2, kernel_size=config.kernel2, stride=1), nn.ReLU(), nn.BatchNorm2d(c2), nn.Dropout(p)
+        )
+        self.layer02 = nn.Sequential(
+            nn.ConvTranspose2d(c2, c1, kernel_size=config.kernel2, stride=1),
+            nn.ReLU(),
+            nn.BatchNorm2d(c1),
+            nn.Dropout(p),
+        )
+        self.layer01 = nn.Sequential(
+            nn.ConvTranspose2d(c1, 1, kernel_size=config.kernel1, stride=config.stride1), nn.Sigmoid()
+        )
+
+    def stages(self) -> list[tuple[str, nn.Module]]:
+        """The four layers in forward order, for feature-map views."""
+        return [("layer1", self.layer1), ("layer2", self.layer2), ("layer02", self.layer02), ("layer01", self.layer01)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, 28, 28) in [0, 1]
+        out = self.layer1(x)  # (B, 32, 8, 8)
+        out = self.layer2(out)  # (B, 64, 6, 6)
+        out = self.layer02(out)  # (B, 32, 8, 8)
+        return self.layer01(out)  # (B, 1, 28, 28)
+
+
+class LinearAutoencoder(nn.Module):
+    """Fully connected denoiser: flattens the 28×28 image, no convolutions."""
+
+    def __init__(self, config: LinearConfig) -> None:
+        super().__init__()
+        sizes = [28 * 28, *config.hidden]
+        enc: list[nn.Module] = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            enc += [nn.Linear(a, b), nn.ReLU()]
+        dec: list[nn.Module] = []
+        back = sizes[::-1]
+        for i, (a, b) in enumerate(zip(back[:-1], back[1:])):
+            dec += [nn.Linear(a, b), nn.Sigmoid() if i == len(back) - 2 else nn.ReLU()]
+        self.encoder = nn.Sequential(*enc)
+        self.decoder = nn.Sequential(*dec)
+
+    def stages(self) -> list[tuple[str, nn.Module]]:
+        """Encoder and decoder, for feature views."""
+        return [("encoder", self.encoder), ("decoder", self.decoder)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, 28, 28)
+        code = self.encoder(x.flatten(1))  # (B, 64)
+        return self.decoder(code).view(-1, 1, 28, 28)  # (B, 1, 28, 28)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one registered model from its config."""
+
+    config_cls: type
+    build: Callable[[Any], nn.Module]
+    description: str
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    "seed": ModelSpec(SeedConfig, SeedAutoencoder, "Table 1 convolutional autoencoder"),
+    "linear": ModelSpec(LinearConfig, LinearAutoencoder, "fully connected autoencoder (section 5)"),
+}
+
+
+def default_config(name: str) -> Any:
+    """The default config dataclass of a registered model."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown model {name!r}; registered: {', '.join(REGISTRY)}")
+    return REGISTRY[name].config_cls()
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Plain dict of a model config (tuples kept) for checkpoints."""
+    return asdict(config)
+
+
+def config_from_dict(data: dict[str, Any]) -> Any:
+    """Rebuild a model config from a checkpoint dict, rejecting unknown fields."""
+    name = data.get("name")
+    if name not in REGISTRY:
+        raise ValueError(f"unknown model {name!r}; registered: {', '.join(REGISTRY)}")
+    cls = REGISTRY[name].config_cls
+    known = {f.name for f in fields(cls)}
+    extra = set(data) - known
+    if extra:
+        raise ValueError(f"model config has unknown fields: {sorted(extra)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return cls(**values)
+
+
+def build_model(config: Any) -> nn.Module:
+    """Instantiate the model a config describes."""
+    return REGISTRY[config.name].build(config)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

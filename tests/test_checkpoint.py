@@ -1,0 +1,89 @@
+import pytest
+import torch
+
+from lib import checkpoint as ck
+from lib.models import LinearConfig, SeedConfig, build_model
+from lib.noise import preset
+
+
+def make_ckpt(config=None):
+    config = config or SeedConfig()
+    torch.manual_seed(0)
+    model = build_model(config)
+    return ck.Checkpoint(
+        model_config=config,
+        state_dict=model.state_dict(),
+        noise=preset("A"),
+        train={"lr": 0.003, "batch_size": 32},
+        history=[{"epoch": 1.0, "train_loss": 0.02}],
+        metrics={"val_psnr": 24.0},
+    )
+
+
+def test_round_trip_keeps_weights_configs_history_and_metrics(tmp_path):
+    original = make_ckpt(LinearConfig(hidden=(64, 16)))
+    path = ck.save(original, tmp_path / "m.pt")
+    loaded = ck.load(path)
+    assert loaded.model_config == LinearConfig(hidden=(64, 16))
+    assert loaded.noise == preset("A")
+    assert loaded.history == original.history and loaded.metrics == {"val_psnr": 24.0}
+    x = torch.rand(2, 1, 28, 28)
+    ref = build_model(original.model_config)
+    ref.load_state_dict(original.state_dict)
+    torch.testing.assert_close(loaded.build()(x), ref.eval()(x))
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_corrupt_file_gives_an_error_naming_the_file(tmp_path):
+    path = tmp_path / "broken.pt"
+    path.write_bytes(b"this is not a checkpoint")
+    with pytest.raises(ck.CheckpointError, match="broken.pt.*not a readable"):
+        ck.load(path)
+
+
+def test_truncated_file_is_reported(tmp_path):
+    good = ck.to_bytes(make_ckpt())
+    path = tmp_path / "cut.pt"
+    path.write_bytes(good[: len(good) // 2])
+    with pytest.raises(ck.CheckpointError, match="cut.pt"):
+        ck.load(path)
+
+
+def test_weights_that_do_not_fit_the_config_are_reported(tmp_path):
+    bad = make_ckpt(SeedConfig())
+    bad.model_config = LinearConfig()
+    path = ck.save(bad, tmp_path / "mismatch.pt")
+    with pytest.raises(ck.CheckpointError, match="mismatch.pt: weights do not match model 'linear'"):
+        ck.load(path)
+
+
+def test_plain_state_dict_and_pickled_objects_are_refused(tmp_path):
+    torch.save(build_model(SeedConfig()).state_dict(), tmp_path / "plain.pt")
+    with pytest.raises(ck.CheckpointError, match="plain.pt: not a checkpoint of this app"):
+        ck.load(tmp_path / "plain.pt")
+    torch.save({"obj": object()}, tmp_path / "pickle.pt")
+    with pytest.raises(ck.CheckpointError, match="pickle.pt"):
+        ck.load(tmp_path / "pickle.pt")
+
+
+def test_wrong_format_version_and_missing_file(tmp_path):
+    payload = make_ckpt().to_payload() | {"format_version": 99}
+    torch.save(payload, tmp_path / "future.pt")
+    with pytest.raises(ck.CheckpointError, match="future.pt: checkpoint format 99"):
+        ck.load(tmp_path / "future.pt")
+    with pytest.raises(ck.CheckpointError, match="nowhere.pt: file not found"):
+        ck.load(tmp_path / "nowhere.pt")
+
+
+def test_failed_write_leaves_previous_file_intact(tmp_path, monkeypatch):
+    path = ck.save(make_ckpt(), tmp_path / "keep.pt")
+    before = path.read_bytes()
+
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ck.os, "replace", boom)
+    with pytest.raises(OSError):
+        ck.save(make_ckpt(LinearConfig()), path)
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("*.tmp"))

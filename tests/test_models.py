@@ -1,0 +1,89 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lib.models import (
+    REGISTRY,
+    LinearConfig,
+    SeedConfig,
+    build_model,
+    config_from_dict,
+    config_to_dict,
+    count_parameters,
+    default_config,
+)
+
+
+def conv_out(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def convT_out(n, k, s=1, p=0, op=0):
+    return (n - 1) * s - 2 * p + k + op
+
+
+def test_seed_layer_shapes_follow_table_1_and_the_size_formulas():
+    model = build_model(SeedConfig()).eval()
+    x = torch.rand(5, 1, 28, 28)
+    shapes = []
+    out = x
+    for _, layer in model.stages():
+        out = layer(out)
+        shapes.append(tuple(out.shape))
+    assert shapes == [(5, 32, 8, 8), (5, 64, 6, 6), (5, 32, 8, 8), (5, 1, 28, 28)]
+    assert conv_out(28, 7, 3) == 8 and conv_out(8, 3) == 6 and convT_out(6, 3) == 8 and convT_out(8, 7, 3) == 28
+    assert 0.0 <= out.min() and out.max() <= 1.0
+
+
+def test_seed_layer_order_is_appendix_1():
+    model = build_model(SeedConfig())
+    kinds = [type(m).__name__ for m in model.layer1]
+    assert kinds == ["Conv2d", "ReLU", "BatchNorm2d", "Dropout"]
+    assert model.layer1[3].p == pytest.approx(0.2)
+    assert [type(m).__name__ for m in model.layer01] == ["ConvTranspose2d", "Sigmoid"]
+    conv = model.layer1[0]
+    assert (conv.kernel_size, conv.stride, conv.out_channels) == ((7, 7), (3, 3), 32)
+
+
+def test_seed_first_layer_is_torch_conv2d():
+    model = build_model(SeedConfig()).eval()
+    x = torch.rand(2, 1, 28, 28)
+    conv = model.layer1[0]
+    torch.testing.assert_close(conv(x), F.conv2d(x, conv.weight, conv.bias, stride=3))
+
+
+def test_linear_model_shapes_and_no_convolutions():
+    model = build_model(LinearConfig()).eval()
+    out = model(torch.rand(3, 1, 28, 28))
+    assert out.shape == (3, 1, 28, 28)
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+    widths = [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert widths == [256, 128, 64, 128, 256, 784]
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_a_few_training_steps_reduce_the_loss(name, train_digits):
+    torch.manual_seed(0)
+    model = build_model(default_config(name))
+    opt = torch.optim.Adam(model.parameters(), lr=0.003)
+    clean = train_digits.images[:256].float().unsqueeze(1) / 255
+    noisy = (clean + 0.2 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    losses = []
+    for _ in range(30):
+        loss = F.mse_loss(model(noisy), clean)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
+
+
+def test_config_round_trip_and_unknown_names():
+    cfg = LinearConfig(hidden=(128, 32))
+    assert config_from_dict(config_to_dict(cfg)) == cfg
+    assert config_from_dict({"name": "linear", "hidden": [128, 32]}) == cfg
+    with pytest.raises(ValueError, match="unknown model"):
+        config_from_dict({"name": "resnet"})
+    with pytest.raises(ValueError, match="unknown fields"):
+        config_from_dict({"name": "seed", "colour": 3})
+    assert count_parameters(build_model(SeedConfig())) > count_parameters(build_model(SeedConfig(channels2=32)))
