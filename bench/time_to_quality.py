@@ -11,6 +11,7 @@ import argparse
 import json
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ from torchvision import transforms
 from lib.data import load_split, train_val_split
 from lib.metrics import psnr
 from lib.models import SeedAutoencoder, SeedConfig
-from lib.noise import make_generator, preset
+from lib.noise import NoiseConfig, make_generator, preset
 from lib.train import Progress, TrainConfig, predict, train
 
 TARGET_GAUSSIAN = 26.0
@@ -41,10 +42,10 @@ class HeldOut:
         self.raw = {"gaussian": gauss, "speckle": speck}  # unclipped, 0..255
 
     def score(self, model: nn.Module, units: str) -> dict[str, float]:
-        """Mean PSNR per noise type; 'textbook' feeds raw 0..255, 'ours' clipped [0, 1]."""
+        """Mean PSNR per noise type; 'textbook' feeds raw 0..255, 'clipped' [0, 1], 'unclipped' raw / 255."""
         out = {}
         for kind, raw in self.raw.items():
-            x = raw if units == "textbook" else raw.clamp(0, 255) / 255
+            x = {"textbook": raw, "clipped": raw.clamp(0, 255) / 255, "unclipped": raw / 255}[units]
             pred = predict(model, x.unsqueeze(1)).squeeze(1).numpy()
             out[kind] = float(psnr(self.clean, pred).mean())
         model.train()
@@ -121,7 +122,7 @@ def run_textbook(images: np.ndarray, labels: np.ndarray, held: HeldOut, eval_eve
     return log
 
 
-def run_ours(train_digits, held: HeldOut, cfg: TrainConfig, eval_every: int, max_seconds: float):
+def run_ours(train_digits, held: HeldOut, cfg: TrainConfig, noise: NoiseConfig, eval_every: int, max_seconds: float):
     """Our trainer with the given settings, evaluated every `eval_every` images, clock without evaluation."""
     log: list[dict[str, float]] = []
     stop = threading.Event()
@@ -132,7 +133,7 @@ def run_ours(train_digits, held: HeldOut, cfg: TrainConfig, eval_every: int, max
         if p.epoch_done or p.model is None:
             return
         t0 = time.perf_counter()
-        scores = held.score(p.model, "ours")
+        scores = held.score(p.model, "clipped" if noise.clip else "unclipped")
         elapsed = p.elapsed - paused[0]
         paused[0] += time.perf_counter() - t0
         seen = ((p.epoch - 1) * p.steps_per_epoch + p.step) * cfg.batch_size
@@ -144,7 +145,7 @@ def run_ours(train_digits, held: HeldOut, cfg: TrainConfig, eval_every: int, max
         if reached(scores) or elapsed > max_seconds:
             stop.set()
 
-    train(cfg, preset("B"), train_digits, None, "cpu", on_progress, stop, report_every=report)
+    train(cfg, noise, train_digits, None, "cpu", on_progress, stop, report_every=report)
     return log
 
 
@@ -166,6 +167,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-textbook", action="store_true")
     parser.add_argument("--skip-ours", action="store_true")
+    parser.add_argument(
+        "--no-clip", action="store_true", help="train and evaluate ours on unclipped noise, like the textbook"
+    )
     parser.add_argument("--json", help="write the result here")
     args = parser.parse_args()
 
@@ -179,7 +183,8 @@ def main() -> None:
         schedule=args.schedule,
         epochs=args.epochs,
     )
-    ours = [] if args.skip_ours else run_ours(digits, held, cfg, args.eval_every, args.max_seconds)
+    noise = replace(preset("B"), clip=not args.no_clip)
+    ours = [] if args.skip_ours else run_ours(digits, held, cfg, noise, args.eval_every, args.max_seconds)
     result = {
         "settings": {
             "batch_size": args.batch_size,

@@ -76,6 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         limit=args.limit,
         fresh_noise=not args.frozen_noise,
         val_size=args.val_size,
+        schedule=args.schedule,
     )
     device = pick_device(args.device)
     torch.set_num_threads(args.threads) if args.threads else None
@@ -196,6 +197,37 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from lib.compare import method_table, sweep
+
+    device = pick_device(args.device)
+    models = {}
+    for path in args.weights:
+        try:
+            models[Path(path).stem] = ckpt_io.load(path).build(device)
+        except ckpt_io.CheckpointError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    test = load_split("test")
+    command = "python -m lib " + " ".join(sys.argv[1:] if args.command_line is None else args.command_line)
+    result = {
+        "command": command,
+        "limit": args.limit,
+        "bm3d_limit": args.bm3d_limit,
+        "seed": args.seed,
+        "rows": method_table(models, test, args.limit, args.bm3d_limit, args.seed, device),
+        "sweep": sweep(models, test, args.sweep_limit, args.seed, device),
+        "sweep_limit": args.sweep_limit,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    tmp.replace(out)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree of all commands."""
     parser = argparse.ArgumentParser(prog="python -m lib", description="Denoising autoencoder for MNIST digits")
@@ -214,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-size", type=int, default=2000)
     p.add_argument("--test-limit", type=int, help="test digits for the final metrics (default all 10,000)")
     p.add_argument("--frozen-noise", action="store_true", help="noise the training set once, as the textbook did")
+    p.add_argument("--schedule", choices=["constant", "onecycle"], default="constant", help="learning-rate schedule")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     p.add_argument("--threads", type=int)
     p.add_argument("--quiet", action="store_true")
@@ -229,6 +262,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("compare", help="models vs classical filters, section 5 and sweeps → JSON for the app")
+    p.add_argument("--weights", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--limit", type=int, default=1000, help="test digits per noise setting")
+    p.add_argument("--bm3d-limit", type=int, default=50)
+    p.add_argument("--sweep-limit", type=int, default=300)
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.set_defaults(func=cmd_compare, command_line=None)
 
     p = sub.add_parser("denoise", help="preprocess your own images, add noise, clean them")
     p.add_argument("--weights", required=True)

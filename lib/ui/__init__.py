@@ -1,0 +1,1 @@
+"""The Streamlit layer: cached loaders, the shared frame, widgets and plots."""

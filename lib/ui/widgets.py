@@ -1,0 +1,106 @@
+"""Widgets and renderers shared by several pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from lib.noise import NOISE_KINDS, PRESETS, NoiseConfig
+from lib.ui.frame import Frame, on_click_set
+
+NOISE_DEFAULTS = {"kind": "mix", "mean": PRESETS["B"].mean, "var": PRESETS["B"].var, "speckle": 1.0, "clip": True}
+
+
+def upscale(image: np.ndarray, factor: int = 4) -> np.ndarray:
+    """Nearest-neighbour enlargement of a [0, 1] image (H, W) or (H, W, C) to uint8 (crisp pixels)."""
+    arr = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
+    big = np.repeat(np.repeat(arr, factor, axis=0), factor, axis=1)
+    return (big * 255).round().astype(np.uint8)
+
+
+def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) -> NoiseConfig:
+    """Noise type, sliders, clipping and the Group A/B preset buttons; returns the config."""
+    keys = {name: f"keep_{prefix}_{name}" for name in NOISE_DEFAULTS}
+    for name, key in keys.items():
+        st.session_state.setdefault(key, NOISE_DEFAULTS[name] if name != "kind" or "mix" in kinds else kinds[0])
+    cols = st.columns(2)
+    for col, group in zip(cols, ("A", "B")):
+        cfg = PRESETS[group]
+        col.button(
+            f.t("noise.preset", group=f.t(f"group.{group}"), mean=cfg.mean, var=int(cfg.var)),
+            key=f"{prefix}_preset_{group}",
+            on_click=on_click_set({keys["mean"]: cfg.mean, keys["var"]: cfg.var, keys["speckle"]: cfg.speckle}),
+            width="stretch",
+        )
+    kind = st.radio(
+        f.t("noise.kind"), kinds, key=keys["kind"], format_func=lambda k: f.t(f"noise.kind.{k}"), horizontal=True
+    )
+    mean = st.slider(f.t("noise.mean"), -50.0, 50.0, step=0.1, key=keys["mean"], disabled=kind == "speckle")
+    var = st.slider(f.t("noise.var"), 0.0, 1000.0, step=1.0, key=keys["var"], disabled=kind == "speckle")
+    speckle = st.slider(f.t("noise.speckle"), 0.0, 2.0, step=0.05, key=keys["speckle"], disabled=kind == "gaussian")
+    clip = st.toggle(f.t("noise.clip"), key=keys["clip"], help=f.t("noise.clip_help"))
+    return NoiseConfig(kind=kind, mean=float(mean), var=float(var), speckle=float(speckle), clip=bool(clip))
+
+
+def triple_row(f: Frame, images: list[np.ndarray], captions: list[str]) -> None:
+    """One row of same-size images with captions."""
+    cols = st.columns(len(images))
+    for col, image, caption in zip(cols, images, captions):
+        col.image(upscale(image), caption=caption, width="stretch")
+
+
+def histogram_before_after_clip(f: Frame, raw: np.ndarray) -> go.Figure:
+    """Pixel-value histograms of the noisy images before and after clipping to 0..255."""
+    values = np.asarray(raw).ravel()
+    fig = go.Figure()
+    fig.add_histogram(x=values, name=f.t("lab.hist_before"), opacity=0.6, nbinsx=120)
+    fig.add_histogram(x=np.clip(values, 0, 255), name=f.t("lab.hist_after"), opacity=0.6, nbinsx=120)
+    fig.update_layout(
+        barmode="overlay", height=300, margin=dict(l=10, r=10, t=30, b=10),
+        xaxis_title=f.t("lab.hist_x"), yaxis_title=f.t("lab.hist_y"), yaxis_type="log",
+    )  # fmt: skip
+    fig.add_vline(x=0, line_dash="dash")
+    fig.add_vline(x=255, line_dash="dash")
+    return fig
+
+
+def comparison_models(f: Frame) -> dict[str, object]:
+    """The selected model first, then the other shipped ones, by display name."""
+    from lib.ui.frame import model_label
+
+    chosen = {model_label(f.model, f.lang): f.model.model} if f.model else {}
+    for key, loaded in f.models.items():
+        if key.startswith("shipped:") and (f.model is None or key != f.model.key):
+            chosen[model_label(loaded, f.lang)] = loaded.model
+    return chosen
+
+
+def render_steps(f: Frame, steps) -> None:
+    """The to_mnist steps side by side: grayscale, stretched, crop, 20×20, centred 28×28."""
+    pictures = [
+        (steps.gray / 255.0, f.t("steps.gray") + (f" · {f.t('steps.inverted')}" if steps.inverted else "")),
+        (steps.stretched, f.t("steps.stretched")),
+        (steps.cropped, f.t("steps.cropped", h=steps.cropped.shape[0], w=steps.cropped.shape[1])),
+        (steps.fitted, f.t("steps.fitted", h=steps.fitted.shape[0], w=steps.fitted.shape[1])),
+        (steps.final, f.t("steps.final", dy=steps.shift[0], dx=steps.shift[1])),
+    ]
+    cols = st.columns(len(pictures))
+    for col, (image, caption) in zip(cols, pictures):
+        h, w = image.shape
+        factor = max(1, 112 // max(h, w)) if max(h, w) < 112 else 1
+        shown = upscale(image, factor) if factor > 1 else (np.clip(image, 0, 1) * 255).astype(np.uint8)
+        col.image(shown, caption=caption, width="stretch")
+
+
+def render_cleaned(f: Frame, result) -> None:
+    """Original | noisy | each model's output, with PSNR/SSIM against the un-noised digit."""
+    images = [(result.clean, f.t("lab.original")), (result.noisy, f.t("lab.noisy"))]
+    captions = ["", f.t("lab.caption_scores", **result.scores["noisy"])]
+    for name, out in result.outputs.items():
+        images.append((out, name))
+        captions.append(f.t("lab.caption_scores", **result.scores[name]))
+    cols = st.columns(len(images))
+    for col, (image, title), caption in zip(cols, images, captions):
+        col.markdown(f"**{title}**")
+        col.image(upscale(image), caption=caption or None, width="stretch")

@@ -1,0 +1,117 @@
+"""Compare: autoencoders vs classical filters, the textbook's section 5 experiment, robustness sweeps."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lib import baselines
+from lib.compare import section5, section5_finding
+from lib.noise import add_noise, make_generator, preset
+from lib.train import cleaned
+from lib.ui import cache
+from lib.ui.frame import frame
+from lib.ui.widgets import upscale
+
+RESULTS = cache.WEIGHTS_DIR / "compare.json"
+
+
+@st.cache_data(show_spinner=False)
+def load_results(path: str, mtime: float) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def baseline_output(name: str, noisy: np.ndarray) -> np.ndarray:
+    return baselines.apply(name, noisy)
+
+
+f = frame("page.compare")
+
+
+def label(method: str) -> str:
+    text = f.t(f"method.{method}")
+    return method if text == f"method.{method}" else text
+
+
+if not RESULTS.exists():
+    st.info(f.t("compare.missing", command="python -m lib compare --weights weights/*.pt --out weights/compare.json"))
+    st.stop()
+results = load_results(str(RESULTS), RESULTS.stat().st_mtime)
+rows = pd.DataFrame(results["rows"])
+st.caption(f.t("compare.source", command=results["command"], n=results["limit"], bm3d=results["bm3d_limit"]))
+
+group = st.radio(
+    f.t("compare.group"), ["B", "A"], horizontal=True, key="keep_compare_group", format_func=lambda g: f.t(f"group.{g}")
+)
+sub = rows[rows["group"] == group]
+wide = sub.pivot_table(index="method", columns="kind", values=["psnr", "ssim", "stroke_psnr"], sort=False)
+wide.columns = [f"{f.t('compare.metric.' + m)} · {f.t('noise.kind.' + k)}" for m, k in wide.columns]
+wide.index = [label(m) for m in wide.index]
+n_col = sub.groupby("method", sort=False)["n"].first()
+wide[f.t("compare.n")] = n_col.values
+st.dataframe(wide.style.format(precision=3), width="stretch")
+
+metric = st.segmented_control(
+    f.t("compare.chart_metric"), ["psnr", "ssim", "stroke_psnr"], default="psnr", key="keep_compare_metric",
+    format_func=lambda m: f.t("compare.metric." + m),
+) or "psnr"  # fmt: skip
+fig = go.Figure()
+for kind in ("gaussian", "speckle"):
+    part = sub[sub["kind"] == kind]
+    fig.add_bar(x=[label(m) for m in part["method"]], y=part[metric], name=f.t("noise.kind." + kind))
+fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=30, b=10),
+                  yaxis_title=f.t("compare.metric." + metric))  # fmt: skip
+st.plotly_chart(fig, key="compare_bars")
+
+st.header(f.t("compare.examples"))
+digits = cache.test_digits()
+c1, c2 = st.columns(2)
+index = c1.number_input(f.t("inside.digit_index"), 0, len(digits) - 1, 7, key="keep_compare_index")
+kind = c2.radio(f.t("noise.kind"), ["gaussian", "speckle"], horizontal=True, key="keep_compare_kind",
+                format_func=lambda k: f.t("noise.kind." + k))  # fmt: skip
+clean = digits.images[int(index) : int(index) + 1].float()
+noisy = (add_noise(clean, preset(group).with_kind(kind), make_generator(int(index))) / 255).numpy()[0]
+tiles = [(f.t("lab.original"), clean[0].numpy() / 255), (label("noisy"), noisy)]
+for key, loaded in f.models.items():
+    if key.startswith("shipped:"):
+        tiles.append((label(key.split(":", 1)[1]), cleaned(loaded.model, noisy, cache.device())))
+for name in baselines.BASELINES:
+    tiles.append((label(name), baseline_output(name, noisy)))
+cols = st.columns(len(tiles))
+for col, (title, image) in zip(cols, tiles):
+    col.image(upscale(image, 4), caption=title, width="stretch")
+
+st.header(f.t("compare.section5"))
+table = section5(results["rows"], "seed_A", "seed_B")
+if table["seed_A"] and table["seed_B"]:
+    settings = sorted(table["seed_A"])
+    frame5 = pd.DataFrame(
+        {label(m): [table[m][s] for s in settings] for m in ("seed_A", "seed_B")},
+        index=[f"{f.t('group.' + s.split('/')[0])} · {f.t('noise.kind.' + s.split('/')[1])}" for s in settings],
+    )
+    st.dataframe(frame5.style.format("{:.2f} dB"), width="stretch")
+    diffs = section5_finding(table, "seed_A", "seed_B")
+    lines = []
+    for s, d in diffs.items():
+        g, k = s.split("/")
+        winner = label("seed_B") if d > 0 else label("seed_A")
+        lines.append(f.t("compare.finding", setting=f"{f.t('group.' + g)} · {f.t('noise.kind.' + k)}", winner=winner,
+                         diff=abs(d)))  # fmt: skip
+    st.markdown("\n".join(f"- {line}" for line in lines))
+    st.caption(f.t("compare.section5_book"))
+
+st.header(f.t("compare.sweep"))
+sweeps = results["sweep"]
+tab_g, tab_s = st.tabs([f.t("compare.sweep_var"), f.t("compare.sweep_speckle")])
+for tab, axis, xtitle in ((tab_g, "gaussian_var", f.t("noise.var")), (tab_s, "speckle", f.t("noise.speckle"))):
+    data = sweeps[axis]
+    fig = go.Figure()
+    for name, ys in data["series"].items():
+        fig.add_scatter(x=data["x"], y=ys, name=label(name), mode="lines+markers")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=xtitle, yaxis_title="PSNR, dB")
+    tab.plotly_chart(fig, key=f"sweep_{axis}")
+st.caption(f.t("compare.sweep_note", n=results["sweep_limit"]))

@@ -1,0 +1,67 @@
+"""Draw a digit: the canvas goes through to_mnist step by step, gets noise and is cleaned by every model."""
+
+import streamlit as st
+
+from lib.canvas import canvas_to_image
+from lib.lab import clean_digit
+from lib.preprocess import PreprocessError, check_digit, to_mnist_steps
+from lib.report import ReportItem
+from lib.ui import cache
+from lib.ui.frame import frame
+from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
+
+REPORT = "report_drawings"
+
+f = frame("page.draw")
+st.caption(f.t("draw.intro"))
+with st.sidebar:
+    stroke = st.slider(f.t("draw.stroke"), 6, 40, 20, key="keep_draw_stroke")
+    add = st.toggle(f.t("draw.add_noise"), True, key="keep_draw_add_noise")
+    noise = noise_controls(f, "draw", kinds=("gaussian", "speckle")) if add else None
+    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_draw_seed")
+
+try:
+    from streamlit_drawable_canvas import st_canvas
+except Exception:  # the component registers only under `streamlit run`
+    st_canvas = None
+
+
+@st.fragment
+def canvas_part() -> None:
+    if st_canvas is None:
+        st.info(f.t("draw.no_canvas"))
+        return
+    left, right = st.columns([1, 2])
+    with left:
+        result = st_canvas(
+            stroke_width=int(stroke), stroke_color="#FFFFFF", background_color="#000000", height=280, width=280,
+            drawing_mode="freedraw", return_image_data=True, key="draw_canvas",
+        )  # fmt: skip
+        st.caption(f.t("draw.toolbar"))
+    with right:
+        image_data = getattr(result, "image_data", None) if result is not None else None
+        if image_data is None:
+            st.info(f.t("draw.empty"))
+            return
+        try:
+            steps = to_mnist_steps(canvas_to_image(image_data))
+        except PreprocessError:
+            st.info(f.t("draw.empty"))
+            return
+        check = check_digit(steps.final)
+        if not check.looks_like_digit:
+            st.warning(f.t("draw.not_digit", ink=100 * check.ink_fraction, blobs=check.blobs))
+            return
+        st.markdown(f"**{f.t('draw.steps')}**")
+        render_steps(f, steps)
+        models = comparison_models(f)
+        cleaned = clean_digit(models, steps.final, noise, int(seed), cache.device())
+        st.markdown(f"**{f.t('draw.result')}**")
+        render_cleaned(f, cleaned)
+        if st.button(f.t("draw.add_to_report"), key="draw_add_report"):
+            items = st.session_state.setdefault(REPORT, [])
+            items.append(ReportItem(f.t("draw.item_name", n=len(items) + 1), cleaned))
+            st.toast(f.t("draw.added", n=len(items)))
+
+
+canvas_part()

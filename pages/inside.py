@@ -1,0 +1,83 @@
+"""Inside the model: Table 1 from the live layers, feature maps, kernels and the checkerboard risk."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from lib.anatomy import decoder_of_blank, first_layer_kernels, layer_table, output_of_blank, stage_outputs, tile
+from lib.convolution import transposed_overlap
+from lib.noise import add_noise, make_generator
+from lib.ui import cache
+from lib.ui.frame import frame
+from lib.ui.widgets import noise_controls, upscale
+
+f = frame("page.inside")
+if f.model is None:
+    st.stop()
+model = f.model.model
+digits = cache.test_digits()
+
+with st.sidebar:
+    st.subheader(f.t("inside.input"))
+    index = st.number_input(f.t("inside.digit_index"), 0, len(digits) - 1, 0, key="keep_inside_index")
+    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_inside_seed")
+    noise = noise_controls(f, "inside", kinds=("gaussian", "speckle"))
+
+clean = digits.images[int(index) : int(index) + 1].float()  # (1, 28, 28)
+noisy = add_noise(clean, noise, make_generator(int(seed))) / 255.0  # (1, 28, 28)
+x = noisy.unsqueeze(1).to(cache.device())  # (1, 1, 28, 28)
+
+st.header(f.t("inside.table"))
+rows = layer_table(model, x)
+table = pd.DataFrame(
+    [
+        {
+            f.t("inside.col_layer"): r.name,
+            f.t("inside.col_op"): r.operation,
+            f.t("inside.col_shape"): " × ".join(map(str, r.output_shape)),
+            f.t("inside.col_params"): r.parameters,
+            f.t("inside.col_formula"): r.formula,
+        }
+        for r in rows
+    ]
+)
+st.dataframe(table, hide_index=True, width="stretch")
+st.caption(f.t("inside.total_params", total=sum(r.parameters for r in rows)))
+
+is_conv = f.model.checkpoint.model_config.name == "seed"
+st.header(f.t("inside.maps"))
+outputs = stage_outputs(model, x)
+cols = st.columns([1, 1])
+cols[0].image(upscale(noisy[0].clamp(0, 1).numpy(), 6), caption=f.t("inside.noisy_input"))
+cols[1].image(upscale(outputs[-1][1][0].numpy(), 6), caption=f.t("inside.final_output"))
+if is_conv:
+    for name, maps in outputs[:-1]:
+        c, h, w = maps.shape
+        st.markdown(f.t("inside.stage", name=name, c=c, h=h, w=w))
+        st.image(upscale(tile(maps.numpy(), columns=16), 6 if h < 10 else 3), width="stretch")
+
+    st.header(f.t("inside.kernels"))
+    kernels = first_layer_kernels(model)  # (32, 7, 7)
+    st.image(upscale(tile(kernels, columns=16), 10), width="stretch", caption=f.t("inside.kernels_caption"))
+
+    st.header(f.t("inside.checker"))
+    last = model.layer01[0]
+    k, s = last.kernel_size[0], last.stride[0]
+    counts = transposed_overlap(8, k, s)
+    c1, c2, c3 = st.columns(3)
+    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=False, title=f.t("inside.overlap", k=k, s=s))
+    fig.update_layout(height=360, margin=dict(l=0, r=0, t=40, b=0))
+    c1.plotly_chart(fig, key="overlap_map")
+    c2.image(upscale(output_of_blank(model), 6), caption=f.t("inside.blank_output"))
+    blank_code = decoder_of_blank(model)
+    spread = (blank_code - blank_code.min()) / max(float(np.ptp(blank_code)), 1e-12)
+    c3.image(
+        upscale(spread, 6), caption=f.t("inside.blank_code", lo=float(blank_code.min()), hi=float(blank_code.max()))
+    )
+    uniform = counts[k:-k, k:-k]
+    st.info(f.t("inside.checker_note", k=k, s=s, lo=int(uniform.min()), hi=int(uniform.max())))
+else:
+    st.info(f.t("inside.linear_note"))
+    code = model.encoder(x.flatten(1))[0]  # (64,)
+    st.bar_chart(pd.DataFrame({"code": code.detach().cpu().numpy()}))

@@ -1,0 +1,68 @@
+"""Noise lab: textbook noise on MNIST test digits, cleaned by the selected model."""
+
+import numpy as np
+import streamlit as st
+
+from lib.lab import error_map, example_indices, make_triples
+from lib.ui import cache
+from lib.ui.frame import frame
+from lib.ui.widgets import histogram_before_after_clip, noise_controls, triple_row
+
+f = frame("page.lab")
+st.caption(f.t("lab.intro"))
+digits = cache.test_digits()
+
+with st.sidebar:
+    st.subheader(f.t("noise.header"))
+    noise = noise_controls(f, "lab")
+    st.subheader(f.t("lab.examples"))
+    count = st.slider(f.t("lab.count"), 1, 12, 6, key="keep_lab_count")
+    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_lab_seed", help=f.t("lab.seed_help"))
+    st.session_state.setdefault("keep_lab_pick", 0)
+    if st.button(f.t("lab.new_examples"), key="lab_new", width="stretch"):
+        st.session_state["keep_lab_pick"] += 1
+    show_errors = st.toggle(f.t("lab.error_maps"), key="keep_lab_errors")
+    show_hist = st.toggle(f.t("lab.histogram"), key="keep_lab_hist")
+
+if f.model is None:
+    st.stop()
+
+indices = example_indices(count, st.session_state["keep_lab_pick"], len(digits))
+result = make_triples(f.model.model, digits.images[indices], noise, int(seed), cache.device())
+avg = result.averages()
+
+cols = st.columns(4)
+cols[0].metric(f.t("lab.avg_psnr_noisy"), f"{avg['psnr_noisy']:.2f} dB")
+cols[1].metric(
+    f.t("lab.avg_psnr_cleaned"), f"{avg['psnr_cleaned']:.2f} dB", f"{avg['psnr_cleaned'] - avg['psnr_noisy']:+.2f} dB"
+)
+cols[2].metric(f.t("lab.avg_ssim_noisy"), f"{avg['ssim_noisy']:.3f}")
+cols[3].metric(
+    f.t("lab.avg_ssim_cleaned"), f"{avg['ssim_cleaned']:.3f}", f"{avg['ssim_cleaned'] - avg['ssim_noisy']:+.3f}"
+)
+
+headers = [f.t("lab.original"), f.t("lab.noisy"), f.t("lab.cleaned")]
+if show_errors:
+    headers += [f.t("lab.err_noisy"), f.t("lab.err_cleaned")]
+head = st.columns(len(headers))
+for col, text in zip(head, headers):
+    col.markdown(f"**{text}**")
+for i, idx in enumerate(indices):
+    images = [result.clean[i], result.noisy[i], result.cleaned[i]]
+    captions = [
+        f.t("lab.caption_label", label=int(digits.labels[idx]), index=int(idx)),
+        f.t("lab.caption_scores", psnr=result.psnr_noisy[i], ssim=result.ssim_noisy[i]),
+        f.t("lab.caption_scores", psnr=result.psnr_cleaned[i], ssim=result.ssim_cleaned[i]),
+    ]
+    if show_errors:
+        images += [error_map(result.clean[i], result.noisy[i]), error_map(result.clean[i], result.cleaned[i])]
+        captions += [
+            f.t("lab.caption_mae", mae=float(np.mean(images[3]))),
+            f.t("lab.caption_mae", mae=float(np.mean(images[4]))),
+        ]
+    triple_row(f, images, captions)
+
+if show_hist:
+    st.subheader(f.t("lab.histogram"))
+    st.plotly_chart(histogram_before_after_clip(f, result.noisy_raw), key="lab_hist_chart")
+    st.info(f.t("lab.clipped_share", share=100 * result.clipped_share()))

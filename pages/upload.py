@@ -1,0 +1,59 @@
+"""Your images: upload photos or scans of digits, see every preprocessing step, clean them, hand in a report."""
+
+import streamlit as st
+
+from lib.lab import clean_digit
+from lib.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES, PreprocessError, open_image, to_mnist_steps
+from lib.report import ReportItem, report_zip, sheet_png
+from lib.ui import cache
+from lib.ui.frame import frame
+from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
+
+f = frame("page.upload")
+st.caption(f.t("upload.intro", mb=MAX_UPLOAD_BYTES // 2**20, mp=MAX_PIXELS // 10**6))
+with st.sidebar:
+    st.subheader(f.t("upload.preprocessing"))
+    invert = st.radio(f.t("upload.invert"), ["auto", "yes", "no"], horizontal=True, key="keep_up_invert",
+                      format_func=lambda v: f.t(f"upload.invert.{v}"))  # fmt: skip
+    threshold = st.slider(
+        f.t("upload.threshold"), 0.0, 0.9, 0.0, 0.05, key="keep_up_threshold", help=f.t("upload.threshold_help")
+    )
+    contrast = st.slider(f.t("upload.contrast"), 1.0, 3.0, 1.0, 0.1, key="keep_up_contrast")
+    mode = st.radio(f.t("upload.mode"), ["as_is", "add_noise"], key="keep_up_mode",
+                    format_func=lambda v: f.t(f"upload.mode.{v}"))  # fmt: skip
+    noise = noise_controls(f, "up", kinds=("gaussian", "speckle")) if mode == "add_noise" else None
+    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_up_seed")
+
+files = st.file_uploader(f.t("upload.files"), type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
+                         accept_multiple_files=True, key="upload_files")  # fmt: skip
+models = comparison_models(f)
+items: list[ReportItem] = []
+for number, upload in enumerate(files or [], 1):
+    st.subheader(f"{number}. {upload.name}")
+    try:
+        steps = to_mnist_steps(open_image(upload.getvalue()), invert=invert, threshold=threshold, contrast=contrast)
+    except PreprocessError as exc:
+        st.error(f.t("upload.failed", name=upload.name, reason=f.t(f"upload.error.{exc.code}", **exc.params)))
+        continue
+    render_steps(f, steps)
+    result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
+    render_cleaned(f, result)
+    items.append(ReportItem(upload.name, result))
+
+items += st.session_state.get("report_drawings", [])
+st.header(f.t("upload.report"))
+if not items:
+    st.info(f.t("upload.report_empty"))
+else:
+    headers = {"original": f.t("lab.original"), "noisy": f.t("lab.noisy")}
+    parameters = {
+        "noise": None if noise is None else noise.__dict__, "seed": int(seed), "models": list(models),
+        "preprocessing": {"invert": invert, "threshold": threshold, "contrast": contrast, "procedure": f.t("upload.procedure")},
+        "images": [item.name for item in items],
+    }  # fmt: skip
+    sheet = sheet_png(items, headers)
+    st.image(sheet, caption=f.t("upload.sheet"))
+    c1, c2 = st.columns(2)
+    c1.download_button(f.t("upload.download_sheet"), sheet, "denoising_sheet.png", "image/png", key="dl_sheet")
+    c2.download_button(f.t("upload.download_zip"), report_zip(items, parameters, headers), "denoising_report.zip",
+                       "application/zip", key="dl_zip")  # fmt: skip

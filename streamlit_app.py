@@ -1,0 +1,23 @@
+"""Entry point: page config and navigation; every page draws the shared sidebar itself."""
+
+import streamlit as st
+
+from lib.i18n import t
+from lib.ui.frame import current_language
+
+st.set_page_config(page_title="CNN denoising · MNIST", page_icon="✏️", layout="wide")
+
+lang = current_language()
+PAGES = [
+    ("pages/noise_lab.py", "page.lab", "🧪", True),
+    ("pages/convolution.py", "page.conv", "🔢", False),
+    ("pages/train.py", "page.train", "🏋️", False),
+    ("pages/inside.py", "page.inside", "🔬", False),
+    ("pages/compare.py", "page.compare", "📊", False),
+    ("pages/draw.py", "page.draw", "✏️", False),
+    ("pages/upload.py", "page.upload", "📷", False),
+]
+navigation = st.navigation(
+    [st.Page(path, title=t(key, lang), icon=icon, default=default) for path, key, icon, default in PAGES]
+)
+navigation.run()

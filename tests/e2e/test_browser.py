@@ -1,0 +1,135 @@
+"""Real browser: streamlit run + Debian chromium driven by Playwright; draw on the canvas, upload files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lib.i18n import t
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-quic", "--no-first-run", "--disable-sync"]  # fmt: skip
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is required for the browser tests (.ci/run installs it)")
+    pytest.skip("chromium not installed", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):  # up to a minute
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    p = context.new_page()
+    p.set_default_timeout(60_000)
+    yield p
+    p.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+    context.close()
+
+
+def draw_seven(page) -> None:
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(state="visible")
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    path = [(70, 60), (210, 60), (190, 110), (160, 170), (130, 230)]
+    page.mouse.move(x0 + path[0][0], y0 + path[0][1])
+    page.mouse.down()
+    for (xa, ya), (xb, yb) in zip(path, path[1:]):
+        for s in np.linspace(0, 1, 8)[1:]:
+            page.mouse.move(x0 + xa + (xb - xa) * s, y0 + ya + (yb - ya) * s)
+    page.mouse.up()
+
+
+def test_drawing_a_digit_shows_the_cleaned_triple(server, page):
+    page.goto(f"{server}/draw")
+    page.get_by_text(t("draw.empty", "en")).wait_for()
+    draw_seven(page)
+    page.get_by_text(t("draw.result", "en"), exact=True).wait_for(timeout=90_000)
+    page.get_by_text(t("steps.fitted", "en", h=20, w=20).split(":")[0], exact=False).first.wait_for()
+    images = page.locator("[data-testid='stMain'] img")
+    assert images.count() >= 5 + 3  # five preparation steps + original, noisy, cleaned
+    assert page.get_by_text("dB · SSIM").count() >= 2
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_uploading_a_photo_and_a_broken_file(server, page, tmp_path, test_digits):
+    digit = 255 - test_digits.images[0].numpy()
+    photo = Image.fromarray(digit).resize((300, 300)).convert("RGB")
+    good = tmp_path / "photo_seven.jpg"
+    photo.save(good, quality=90)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
+    page.goto(f"{server}/upload")
+    page.locator("input[type='file']").first.set_input_files([str(good), str(broken)])
+    page.get_by_text("broken.png:", exact=False).first.wait_for(timeout=90_000)
+    page.get_by_text(t("upload.report", "en")).wait_for()
+    error = page.locator("[data-testid='stAlertContentError']").first.inner_text()
+    assert "broken.png" in error and t("upload.error.not_image", "en") in error
+    assert page.get_by_text(t("lab.original", "en"), exact=True).count() >= 1
+    assert page.get_by_role("button", name=t("upload.download_zip", "en")).count() == 1
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_home_page_opens_in_russian_for_a_russian_browser(server, browser):
+    context = browser.new_context(locale="ru-RU")
+    p = context.new_page()
+    p.goto(server)
+    p.get_by_text(t("page.lab", "ru")).first.wait_for(timeout=60_000)
+    assert p.locator("[data-testid='stException']").count() == 0
+    context.close()

@@ -1,0 +1,163 @@
+"""AppTest: every page renders without exceptions and its controls change what is shown."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.i18n import t
+
+ENTRY = "streamlit_app.py"
+TIMEOUT = 120
+
+
+def app(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(ENTRY, default_timeout=TIMEOUT)
+    at.session_state["keep_lang"] = lang
+    return at.run()
+
+
+def page(path: str, lang: str = "en") -> AppTest:
+    at = app(lang)
+    at.switch_page(path)
+    return at.run()
+
+
+def image_urls(at: AppTest) -> list[str]:
+    return [img.url for el in at.get("image") for img in el.proto.imgs]
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_home_is_the_noise_lab_with_six_triples():
+    at = app()
+    no_exception(at)
+    assert at.title[0].value == t("page.lab", "en")
+    assert len(image_urls(at)) == 6 * 3
+    assert at.sidebar.selectbox(key="keep_model").value == "shipped:seed_B"
+    assert len(at.metric) == 4
+
+
+def test_moving_a_slider_changes_noisy_and_cleaned_images_but_not_originals():
+    at = app()
+    before = image_urls(at)
+    at.sidebar.slider(key="keep_lab_var").set_value(900.0).run()
+    no_exception(at)
+    after = image_urls(at)
+    assert before[0::3] == after[0::3]  # originals
+    assert all(a != b for a, b in zip(before[1::3], after[1::3]))  # noisy
+    assert all(a != b for a, b in zip(before[2::3], after[2::3]))  # cleaned
+
+
+def test_presets_set_the_sliders():
+    at = app()
+    at.sidebar.button(key="lab_preset_A").click().run()
+    assert at.sidebar.slider(key="keep_lab_mean").value == pytest.approx(-5.9)
+    assert at.sidebar.slider(key="keep_lab_var").value == pytest.approx(35.0)
+    at.sidebar.button(key="lab_preset_B").click().run()
+    assert at.sidebar.slider(key="keep_lab_mean").value == pytest.approx(-20.0)
+    assert at.sidebar.slider(key="keep_lab_var").value == pytest.approx(600.0)
+
+
+def test_example_count_seed_and_new_examples():
+    at = app()
+    at.sidebar.slider(key="keep_lab_count").set_value(2).run()
+    first = image_urls(at)
+    assert len(first) == 2 * 3
+    at.sidebar.button(key="lab_new").click().run()
+    assert image_urls(at)[0] != first[0]  # other digits
+    at.sidebar.number_input(key="keep_lab_seed").set_value(5).run()
+    assert len(image_urls(at)) == 6
+
+
+def test_error_maps_and_histogram_toggles_add_content():
+    at = app()
+    at.sidebar.slider(key="keep_lab_count").set_value(3).run()
+    at.sidebar.toggle(key="keep_lab_errors").set_value(True).run()
+    assert len(image_urls(at)) == 3 * 5
+    at.sidebar.toggle(key="keep_lab_hist").set_value(True).run()
+    no_exception(at)
+    assert len(at.get("plotly_chart")) == 1
+    assert any("%" in info.value for info in at.info)
+
+
+def test_language_switch_changes_labels_and_keeps_values():
+    at = app("ru")
+    assert at.title[0].value == t("page.lab", "ru")
+    at.sidebar.slider(key="keep_lab_var").set_value(321.0).run()
+    at.sidebar.slider(key="keep_lab_count").set_value(4).run()
+    at.sidebar.selectbox(key="keep_lang").set_value("en").run()
+    no_exception(at)
+    assert at.title[0].value == t("page.lab", "en")
+    assert at.sidebar.slider(key="keep_lab_var").label == t("noise.var", "en")
+    assert at.sidebar.slider(key="keep_lab_var").value == pytest.approx(321.0)
+    assert at.sidebar.slider(key="keep_lab_count").value == 4
+
+
+def test_extreme_slider_values_never_raise():
+    at = app()
+    for key, value in (("keep_lab_mean", 50.0), ("keep_lab_var", 1000.0), ("keep_lab_speckle", 2.0)):
+        at.sidebar.slider(key=key).set_value(value).run()
+    at.sidebar.toggle(key="keep_lab_clip").set_value(False).run()
+    at.sidebar.slider(key="keep_lab_var").set_value(0.0).run()
+    at.sidebar.slider(key="keep_lab_speckle").set_value(0.0).run()
+    no_exception(at)
+    assert len(image_urls(at)) == 18
+
+
+@pytest.mark.parametrize("path", ["pages/inside.py", "pages/compare.py"])
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_pages_render_in_both_languages(path, lang):
+    at = page(path, lang)
+    no_exception(at)
+    assert image_urls(at)
+
+
+def test_inside_shows_table_1_and_follows_the_input():
+    at = page("pages/inside.py")
+    table = at.dataframe[0].value
+    shapes = list(table[t("inside.col_shape", "en")])
+    assert shapes[0] == "32 × 8 × 8" and shapes[-1] == "1 × 28 × 28"
+    before = image_urls(at)
+    at.sidebar.number_input(key="keep_inside_index").set_value(42).run()
+    no_exception(at)
+    assert image_urls(at)[0] != before[0]
+
+
+def test_inside_for_the_linear_model():
+    at = page("pages/inside.py")
+    at.sidebar.selectbox(key="keep_model").set_value("shipped:linear_B").run()
+    no_exception(at)
+    assert any(t("inside.linear_note", "en") in i.value for i in at.info)
+
+
+def test_compare_group_switch_changes_the_table():
+    at = page("pages/compare.py")
+    first = at.dataframe[0].value.copy()
+    at.radio(key="keep_compare_group").set_value("A").run()
+    no_exception(at)
+    assert not first.equals(at.dataframe[0].value)
+
+
+def test_tiny_training_run_joins_the_model_picker():
+    at = page("pages/train.py")
+    no_exception(at)
+    at.slider(key="keep_train_subset").set_value(500).run()
+    at.number_input(key="keep_train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    job = at.session_state["train_job"]
+    job.join(timeout=120)
+    assert job.state == "done", job.summary()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        at.run()
+        options = at.sidebar.selectbox(key="keep_model").options
+        if any(o.startswith("session:") for o in options):
+            break
+    no_exception(at)
+    assert any(o.startswith("session:") for o in at.sidebar.selectbox(key="keep_model").options)
+    assert len(at.get("download_button")) == 2

@@ -1,0 +1,163 @@
+"""The computation behind the pages, tested without Streamlit."""
+
+import json
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lib import anatomy, i18n
+from lib.compare import section5, section5_finding
+from lib.convolution import transposed_overlap
+from lib.data import Digits
+from lib.jobs import TrainingJob, TrainingSlots
+from lib.lab import example_indices, make_triples
+from lib.models import SeedConfig, build_model
+from lib.noise import NoiseConfig, preset
+from lib.train import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def seed_model():
+    torch.manual_seed(0)
+    return build_model(SeedConfig()).eval()
+
+
+def test_triples_are_seeded_and_scored(seed_model, test_digits):
+    idx = example_indices(4, 0, len(test_digits))
+    assert len(set(idx.tolist())) == 4
+    a = make_triples(seed_model, test_digits.images[idx], preset("B"), 3)
+    b = make_triples(seed_model, test_digits.images[idx], preset("B"), 3)
+    c = make_triples(seed_model, test_digits.images[idx], preset("B"), 4)
+    np.testing.assert_array_equal(a.noisy, b.noisy)
+    assert not np.array_equal(a.noisy, c.noisy)
+    assert a.cleaned.shape == (4, 28, 28)
+    assert a.noisy.min() >= 0 and a.noisy.max() <= 1
+    assert a.noisy_raw.min() < 0  # before clipping
+    assert 0 < a.clipped_share() < 1
+    assert set(a.averages()) == {"psnr_noisy", "psnr_cleaned", "ssim_noisy", "ssim_cleaned"}
+
+
+def test_unclipped_lab_feeds_out_of_range_values(seed_model, test_digits):
+    raw = make_triples(seed_model, test_digits.images[:2], NoiseConfig(kind="gaussian", clip=False), 0)
+    assert raw.noisy.min() < 0
+
+
+def test_layer_table_matches_torch_shapes_and_parameter_counts(seed_model):
+    rows = anatomy.layer_table(seed_model, torch.rand(1, 1, 28, 28))
+    convs = [r for r in rows if r.formula]
+    assert [r.output_shape for r in convs] == [(32, 8, 8), (64, 6, 6), (32, 8, 8), (1, 28, 28)]
+    assert [int(r.formula.rsplit("= ", 1)[1]) for r in convs] == [8, 6, 8, 28]
+    assert sum(r.parameters for r in rows) == sum(p.numel() for p in seed_model.parameters())
+
+
+def test_feature_maps_tiles_and_kernels(seed_model):
+    outs = anatomy.stage_outputs(seed_model, torch.rand(1, 1, 28, 28))
+    assert [tuple(o.shape) for _, o in outs] == [(32, 8, 8), (64, 6, 6), (32, 8, 8), (1, 28, 28)]
+    mosaic = anatomy.tile(outs[0][1].numpy(), columns=8)
+    assert mosaic.shape == (4 * 9 - 1, 8 * 9 - 1)
+    kernels = anatomy.first_layer_kernels(seed_model)
+    np.testing.assert_array_equal(kernels, seed_model.layer1[0].weight.detach().numpy()[:, 0])
+    assert anatomy.decoder_of_blank(seed_model).shape == (28, 28)
+
+
+@pytest.mark.parametrize("n,k,s", [(8, 7, 3), (4, 3, 2), (4, 4, 2), (5, 6, 3)])
+def test_overlap_counts_equal_conv_transpose_of_ones(n, k, s):
+    ref = F.conv_transpose2d(torch.ones(1, 1, n, n), torch.ones(1, 1, k, k), stride=s)[0, 0]
+    np.testing.assert_array_equal(transposed_overlap(n, k, s), ref.numpy().astype(int))
+
+
+def test_overlap_is_uneven_exactly_when_kernel_not_divisible_by_stride():
+    def inner(n, k, s):
+        counts = transposed_overlap(n, k, s)
+        return counts[k:-k, k:-k]
+
+    assert inner(8, 7, 3).min() != inner(8, 7, 3).max()
+    assert inner(8, 6, 3).min() == inner(8, 6, 3).max()
+
+
+def test_training_slots_queue_the_third_job(train_digits):
+    slots = TrainingSlots(capacity=1)
+    hold = threading.Event()
+    assert slots.acquire(hold)
+    small = Digits(train_digits.images[:64], train_digits.labels[:64])
+    job = TrainingJob(TrainConfig(epochs=1, batch_size=32), preset("B"), small, small, slots)
+    job.start()
+    job.join(0.5)
+    assert job.state == "queued"
+    assert slots.load() == (1, 1)
+    slots.release()
+    job.join(60)
+    assert job.state == "done" and job.result is not None
+    assert slots.load() == (0, 0)
+
+
+def test_a_job_stopped_while_queued_never_runs(train_digits):
+    slots = TrainingSlots(capacity=1)
+    blocker = threading.Event()
+    slots.acquire(blocker)
+    small = Digits(train_digits.images[:64], train_digits.labels[:64])
+    job = TrainingJob(TrainConfig(epochs=1), preset("B"), small, small, slots)
+    job.start()
+    job.stop()
+    job.join(5)
+    assert job.state == "stopped" and job.result is None
+
+
+def test_failed_training_is_reported_not_raised(train_digits):
+    slots = TrainingSlots(capacity=1)
+    empty = Digits(train_digits.images[:0], train_digits.labels[:0])
+    job = TrainingJob(TrainConfig(epochs=1), preset("B"), empty, empty, slots)
+    job.start()
+    job.join(30)
+    assert job.state == "failed" and job.error
+    assert slots.load() == (0, 0)
+
+
+def test_both_languages_have_the_same_keys_and_placeholders():
+    ru, en = i18n.table("ru"), i18n.table("en")
+    assert set(ru) == set(en)
+    for key in ru:
+        assert set(re.findall(r"{(\w+)", ru[key])) == set(re.findall(r"{(\w+)", en[key])), key
+
+
+def test_every_key_used_in_the_code_exists():
+    root = Path(__file__).resolve().parent.parent
+    used = set()
+    for path in [*root.glob("pages/*.py"), *root.glob("lib/ui/*.py"), root / "streamlit_app.py"]:
+        used |= set(re.findall(r"""t\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']""", path.read_text()))
+    missing = used - set(i18n.table("en"))
+    assert not missing, missing
+
+
+def test_default_language_from_browser_locale():
+    assert i18n.default_language("ru-RU") == "ru"
+    assert i18n.default_language("en-US") == "en"
+    assert i18n.default_language(None) == "ru"
+    assert i18n.t("lab.caption_label", "en", label=7, index=3) == "digit 7 · #3"
+
+
+def test_section5_numbers_and_finding():
+    rows = [
+        {"group": g, "kind": k, "method": m, "psnr": v}
+        for (g, k, m, v) in [
+            ("A", "gaussian", "seed_A", 30.0), ("A", "gaussian", "seed_B", 29.0),
+            ("B", "gaussian", "seed_A", 20.0), ("B", "gaussian", "seed_B", 26.0),
+        ]
+    ]  # fmt: skip
+    table = section5(rows, "seed_A", "seed_B")
+    assert table["seed_B"]["B/gaussian"] == 26.0
+    diff = section5_finding(table, "seed_A", "seed_B")
+    assert diff == {"A/gaussian": -1.0, "B/gaussian": 6.0}
+
+
+def test_shipped_comparison_file_is_complete():
+    path = Path(__file__).resolve().parent.parent / "weights" / "compare.json"
+    data = json.loads(path.read_text())
+    methods = {r["method"] for r in data["rows"]}
+    assert {"noisy", "seed_A", "seed_B", "linear_B", "median3", "gaussian_blur", "nl_means", "bm3d"} <= methods
+    assert len(data["sweep"]["gaussian_var"]["x"]) == len(data["sweep"]["gaussian_var"]["series"]["seed_B"])
