@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from lib import metrics
-from lib.noise import NoiseConfig, add_noise, make_generator
+from lib.noise import NoiseConfig, add_noise, make_generator, mix_mask
 from lib.train import cleaned
 
 
@@ -25,6 +25,7 @@ class Triples:
     psnr_cleaned: np.ndarray  # (N,)
     ssim_noisy: np.ndarray  # (N,)
     ssim_cleaned: np.ndarray  # (N,)
+    gaussian: np.ndarray  # (N,) bool: which images got Gaussian (the rest speckle)
 
     def averages(self) -> dict[str, float]:
         """Mean of each score over the examples."""
@@ -52,7 +53,9 @@ def make_triples(
 ) -> Triples:
     """Noise the uint8 images (N, 28, 28) with a seeded generator, clean them, score both."""
     g = make_generator(seed)
-    raw = add_noise(images.float(), NoiseConfig(**{**noise.__dict__, "clip": False}), g)  # (N, 28, 28)
+    n = images.shape[0]
+    gaussian = mix_mask(n, g) if noise.kind == "mix" else torch.full((n,), noise.kind == "gaussian")
+    raw = add_noise(images.float(), NoiseConfig(**{**noise.__dict__, "clip": False}), g, gaussian_mask=gaussian)
     model_input = raw.clamp(0, 255) if noise.clip else raw
     clean = images.float().numpy() / 255.0
     noisy = model_input.numpy() / 255.0
@@ -67,6 +70,7 @@ def make_triples(
         psnr_cleaned=metrics.psnr(clean, out),
         ssim_noisy=metrics.ssim(clean, shown),
         ssim_cleaned=metrics.ssim(clean, out),
+        gaussian=gaussian.numpy(),
     )
 
 

@@ -29,7 +29,7 @@ def baseline_output(name: str, noisy: np.ndarray) -> np.ndarray:
     return baselines.apply(name, noisy)
 
 
-f = frame("page.compare")
+f = frame("page.compare", ("keep_compare_",))
 
 
 def label(method: str) -> str:

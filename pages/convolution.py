@@ -11,7 +11,7 @@ from lib.ui.frame import frame
 from lib.ui.plots import grid, signals
 from lib.ui.widgets import upscale
 
-f = frame("page.conv")
+f = frame("page.conv", ("keep_conv_", "keep_sp_", "keep_tr_", "keep_sep_", "keep_mc_", "keep_1d_", "keep_toy_"))
 st.caption(f.t("conv.intro"))
 
 

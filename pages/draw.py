@@ -12,7 +12,7 @@ from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, re
 
 REPORT = "report_drawings"
 
-f = frame("page.draw")
+f = frame("page.draw", ("keep_draw_",))
 st.caption(f.t("draw.intro"))
 with st.sidebar:
     stroke = st.slider(f.t("draw.stroke"), 6, 40, 20, key="keep_draw_stroke")

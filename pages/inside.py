@@ -12,7 +12,7 @@ from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.widgets import noise_controls, upscale
 
-f = frame("page.inside")
+f = frame("page.inside", ("keep_inside_",))
 if f.model is None:
     st.stop()
 model = f.model.model
@@ -42,7 +42,16 @@ table = pd.DataFrame(
         for r in rows
     ]
 )
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        f.t("inside.col_formula"): st.column_config.TextColumn(width="large"),
+        f.t("inside.col_layer"): st.column_config.TextColumn(width="small"),
+        f.t("inside.col_params"): st.column_config.NumberColumn(width="small"),
+    },
+)
 st.caption(f.t("inside.total_params", total=sum(r.parameters for r in rows)))
 
 is_conv = f.model.checkpoint.model_config.name == "seed"

@@ -6,9 +6,9 @@ import streamlit as st
 from lib.lab import error_map, example_indices, make_triples
 from lib.ui import cache
 from lib.ui.frame import frame
-from lib.ui.widgets import histogram_before_after_clip, noise_controls, triple_row
+from lib.ui.widgets import histogram_before_after_clip, image_strip, noise_controls
 
-f = frame("page.lab")
+f = frame("page.lab", ("keep_lab_",))
 st.caption(f.t("lab.intro"))
 digits = cache.test_digits()
 
@@ -44,14 +44,15 @@ cols[3].metric(
 headers = [f.t("lab.original"), f.t("lab.noisy"), f.t("lab.cleaned")]
 if show_errors:
     headers += [f.t("lab.err_noisy"), f.t("lab.err_cleaned")]
-head = st.columns(len(headers))
-for col, text in zip(head, headers):
-    col.markdown(f"**{text}**")
+st.markdown(f.t("lab.legend", columns=" · ".join(f"**{h}**" for h in headers)))
+grid = st.columns(2)
 for i, idx in enumerate(indices):
     images = [result.clean[i], result.noisy[i], result.cleaned[i]]
     captions = [
         f.t("lab.caption_label", label=int(digits.labels[idx]), index=int(idx)),
-        f.t("lab.caption_scores", psnr=result.psnr_noisy[i], ssim=result.ssim_noisy[i]),
+        f.t("noise.kind.gaussian" if result.gaussian[i] else "noise.kind.speckle")
+        + " · "
+        + f.t("lab.caption_scores", psnr=result.psnr_noisy[i], ssim=result.ssim_noisy[i]),
         f.t("lab.caption_scores", psnr=result.psnr_cleaned[i], ssim=result.ssim_cleaned[i]),
     ]
     if show_errors:
@@ -60,7 +61,8 @@ for i, idx in enumerate(indices):
             f.t("lab.caption_mae", mae=float(np.mean(images[3]))),
             f.t("lab.caption_mae", mae=float(np.mean(images[4]))),
         ]
-    triple_row(f, images, captions)
+    with grid[i % 2]:
+        image_strip(images, captions)
 
 if show_hist:
     st.subheader(f.t("lab.histogram"))

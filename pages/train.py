@@ -17,7 +17,7 @@ from lib.ui.widgets import noise_controls
 JOB = "train_job"
 RUNS = "train_runs"
 
-f = frame("page.train")
+f = frame("page.train", ("keep_train_",))
 st.caption(f.t("train.intro"))
 job: TrainingJob | None = st.session_state.get(JOB)
 busy = job is not None and job.active

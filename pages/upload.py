@@ -9,7 +9,7 @@ from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 
-f = frame("page.upload")
+f = frame("page.upload", ("keep_up_",))
 st.caption(f.t("upload.intro", mb=MAX_UPLOAD_BYTES // 2**20, mp=MAX_PIXELS // 10**6))
 with st.sidebar:
     st.subheader(f.t("upload.preprocessing"))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.i18n import t
 
-ENTRY = "streamlit_app.py"
+ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120
 
 
@@ -44,6 +45,7 @@ def test_home_is_the_noise_lab_with_six_triples():
 
 def test_moving_a_slider_changes_noisy_and_cleaned_images_but_not_originals():
     at = app()
+    at.sidebar.radio(key="keep_lab_kind").set_value("gaussian").run()
     before = image_urls(at)
     at.sidebar.slider(key="keep_lab_var").set_value(900.0).run()
     no_exception(at)
@@ -51,6 +53,15 @@ def test_moving_a_slider_changes_noisy_and_cleaned_images_but_not_originals():
     assert before[0::3] == after[0::3]  # originals
     assert all(a != b for a, b in zip(before[1::3], after[1::3]))  # noisy
     assert all(a != b for a, b in zip(before[2::3], after[2::3]))  # cleaned
+
+
+def test_speckle_slider_changes_only_speckle_examples_in_the_mix():
+    at = app()
+    before = image_urls(at)
+    at.sidebar.slider(key="keep_lab_speckle").set_value(1.8).run()
+    after = image_urls(at)
+    changed = [a != b for a, b in zip(before[1::3], after[1::3])]
+    assert 0 < sum(changed) < len(changed)  # the speckle half changed, the Gaussian half did not
 
 
 def test_presets_set_the_sliders():
@@ -152,12 +163,13 @@ def test_tiny_training_run_joins_the_model_picker():
     job = at.session_state["train_job"]
     job.join(timeout=120)
     assert job.state == "done", job.summary()
+    mine = t("sidebar.session_model", "en", name=job.name or "")
     deadline = time.time() + 30
     while time.time() < deadline:
         at.run()
-        options = at.sidebar.selectbox(key="keep_model").options
-        if any(o.startswith("session:") for o in options):
+        if any(mine in o for o in at.sidebar.selectbox(key="keep_model").options):
             break
     no_exception(at)
-    assert any(o.startswith("session:") for o in at.sidebar.selectbox(key="keep_model").options)
+    assert job.name and any(job.name in o for o in at.sidebar.selectbox(key="keep_model").options)
+    assert any(k.startswith("session:") for k in at.session_state["session_models"])
     assert len(at.get("download_button")) == 2

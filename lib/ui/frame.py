@@ -43,10 +43,11 @@ def current_language() -> str:
     return default_language(locale)
 
 
-def keep_widget_values() -> None:
-    """Re-assign 'keep_' keys so Streamlit keeps them while their widgets are on another page."""
+def keep_widget_values(own: tuple[str, ...]) -> None:
+    """Re-assign other pages' 'keep_' keys so Streamlit keeps them while their widgets are not drawn."""
+    skip = (LANG_KEY, MODEL_KEY, *own)
     for key in list(st.session_state.keys()):
-        if isinstance(key, str) and key.startswith("keep_"):
+        if isinstance(key, str) and key.startswith("keep_") and not key.startswith(skip):
             st.session_state[key] = st.session_state[key]
 
 
@@ -90,9 +91,9 @@ def default_model_key(models: dict[str, cache.LoadedModel]) -> str | None:
     return None
 
 
-def frame(page_title_key: str) -> Frame:
-    """Draw the sidebar and return the page's language and model."""
-    keep_widget_values()
+def frame(page_title_key: str, own_keys: tuple[str, ...] = ()) -> Frame:
+    """Draw the sidebar and return the page's language and model; own_keys: this page's widget-key prefixes."""
+    keep_widget_values(own_keys)
     lang = current_language()
     st.session_state.setdefault(LANG_KEY, lang)
     with st.sidebar:

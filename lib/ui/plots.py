@@ -21,8 +21,9 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
                           line=dict(color="#e4572e", width=3))  # fmt: skip
     side = height or max(180, 42 * h + 60)
     fig.update_layout(title=title, height=side, margin=dict(l=5, r=5, t=40 if title else 5, b=5),
-                      yaxis=dict(autorange="reversed", showticklabels=False, scaleanchor="x"),
-                      xaxis=dict(showticklabels=False))  # fmt: skip
+                      yaxis=dict(autorange="reversed", showticklabels=False, scaleanchor="x", showgrid=False,
+                                 zeroline=False),
+                      xaxis=dict(showticklabels=False, showgrid=False, zeroline=False))  # fmt: skip
     return fig
 
 

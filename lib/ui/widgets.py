@@ -24,10 +24,9 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
     keys = {name: f"keep_{prefix}_{name}" for name in NOISE_DEFAULTS}
     for name, key in keys.items():
         st.session_state.setdefault(key, NOISE_DEFAULTS[name] if name != "kind" or "mix" in kinds else kinds[0])
-    cols = st.columns(2)
-    for col, group in zip(cols, ("A", "B")):
+    for group in ("A", "B"):
         cfg = PRESETS[group]
-        col.button(
+        st.button(
             f.t("noise.preset", group=f.t(f"group.{group}"), mean=cfg.mean, var=int(cfg.var)),
             key=f"{prefix}_preset_{group}",
             on_click=on_click_set({keys["mean"]: cfg.mean, keys["var"]: cfg.var, keys["speckle"]: cfg.speckle}),
@@ -43,11 +42,9 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
     return NoiseConfig(kind=kind, mean=float(mean), var=float(var), speckle=float(speckle), clip=bool(clip))
 
 
-def triple_row(f: Frame, images: list[np.ndarray], captions: list[str]) -> None:
-    """One row of same-size images with captions."""
-    cols = st.columns(len(images))
-    for col, image, caption in zip(cols, images, captions):
-        col.image(upscale(image), caption=caption, width="stretch")
+def image_strip(images: list[np.ndarray], captions: list[str], size: int = 112) -> None:
+    """Same-size images side by side in one element, each with its caption."""
+    st.image([upscale(image, max(1, size // image.shape[0])) for image in images], caption=captions, width=size)
 
 
 def histogram_before_after_clip(f: Frame, raw: np.ndarray) -> go.Figure:
