@@ -9,13 +9,13 @@ st.set_page_config(page_title="CNN denoising · MNIST", page_icon="✏️", layo
 
 lang = current_language()
 PAGES = [
-    ("pages/noise_lab.py", "page.lab", ":material/science:", True),
-    ("pages/convolution.py", "page.conv", ":material/grid_on:", False),
-    ("pages/train.py", "page.train", ":material/model_training:", False),
-    ("pages/inside.py", "page.inside", ":material/biotech:", False),
-    ("pages/compare.py", "page.compare", ":material/bar_chart:", False),
-    ("pages/draw.py", "page.draw", ":material/draw:", False),
-    ("pages/upload.py", "page.upload", ":material/photo_camera:", False),
+    ("app_pages/noise_lab.py", "page.lab", ":material/science:", True),
+    ("app_pages/convolution.py", "page.conv", ":material/grid_on:", False),
+    ("app_pages/train.py", "page.train", ":material/model_training:", False),
+    ("app_pages/inside.py", "page.inside", ":material/biotech:", False),
+    ("app_pages/compare.py", "page.compare", ":material/bar_chart:", False),
+    ("app_pages/draw.py", "page.draw", ":material/draw:", False),
+    ("app_pages/upload.py", "page.upload", ":material/photo_camera:", False),
 ]
 navigation = st.navigation(
     [st.Page(path, title=t(key, lang), icon=icon, default=default) for path, key, icon, default in PAGES]

@@ -120,7 +120,7 @@ def test_extreme_slider_values_never_raise():
     assert len(image_urls(at)) == 18
 
 
-@pytest.mark.parametrize("path", ["pages/inside.py", "pages/compare.py"])
+@pytest.mark.parametrize("path", ["app_pages/inside.py", "app_pages/compare.py"])
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_pages_render_in_both_languages(path, lang):
     at = page(path, lang)
@@ -129,7 +129,7 @@ def test_pages_render_in_both_languages(path, lang):
 
 
 def test_inside_shows_table_1_and_follows_the_input():
-    at = page("pages/inside.py")
+    at = page("app_pages/inside.py")
     table = at.dataframe[0].value
     shapes = list(table[t("inside.col_shape", "en")])
     assert shapes[0] == "32 × 8 × 8" and shapes[-1] == "1 × 28 × 28"
@@ -140,14 +140,14 @@ def test_inside_shows_table_1_and_follows_the_input():
 
 
 def test_inside_for_the_linear_model():
-    at = page("pages/inside.py")
+    at = page("app_pages/inside.py")
     at.sidebar.selectbox(key="keep_model").set_value("shipped:linear_B").run()
     no_exception(at)
     assert any(t("inside.linear_note", "en") in i.value for i in at.info)
 
 
 def test_compare_group_switch_changes_the_table():
-    at = page("pages/compare.py")
+    at = page("app_pages/compare.py")
     first = at.dataframe[0].value.copy()
     at.radio(key="keep_compare_group").set_value("A").run()
     no_exception(at)
@@ -155,7 +155,7 @@ def test_compare_group_switch_changes_the_table():
 
 
 def test_tiny_training_run_joins_the_model_picker():
-    at = page("pages/train.py")
+    at = page("app_pages/train.py")
     no_exception(at)
     at.slider(key="keep_train_subset").set_value(500).run()
     at.number_input(key="keep_train_epochs").set_value(1).run()

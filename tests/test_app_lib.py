@@ -128,7 +128,7 @@ def test_both_languages_have_the_same_keys_and_placeholders():
 def test_every_key_used_in_the_code_exists():
     root = Path(__file__).resolve().parent.parent
     used = set()
-    for path in [*root.glob("pages/*.py"), *root.glob("lib/ui/*.py"), root / "streamlit_app.py"]:
+    for path in [*root.glob("app_pages/*.py"), *root.glob("lib/ui/*.py"), root / "streamlit_app.py"]:
         used |= set(re.findall(r"""t\(\s*["']([a-z0-9_]+\.[a-z0-9_.]*[a-z0-9_])["']""", path.read_text()))
     missing = used - set(i18n.table("en"))
     assert not missing, missing

@@ -62,14 +62,19 @@ def histogram_before_after_clip(f: Frame, raw: np.ndarray) -> go.Figure:
     return fig
 
 
-def comparison_models(f: Frame) -> dict[str, object]:
-    """The selected model first, then the other shipped ones, by display name."""
-    from lib.ui.frame import model_label
+def short_label(f: Frame, loaded) -> str:
+    """A short column header: the method name for shipped models, the session name otherwise."""
+    source, name = loaded.key.split(":", 1)
+    text = f.t(f"method.{name}")
+    return text if source == "shipped" and text != f"method.{name}" else name
 
-    chosen = {model_label(f.model, f.lang): f.model.model} if f.model else {}
+
+def comparison_models(f: Frame) -> dict[str, object]:
+    """The selected model first, then the other shipped ones, by short display name."""
+    chosen = {short_label(f, f.model): f.model.model} if f.model else {}
     for key, loaded in f.models.items():
         if key.startswith("shipped:") and (f.model is None or key != f.model.key):
-            chosen[model_label(loaded, f.lang)] = loaded.model
+            chosen[short_label(f, loaded)] = loaded.model
     return chosen
 
 
@@ -90,13 +95,17 @@ def render_steps(f: Frame, steps) -> None:
         col.image(shown, caption=caption, width="stretch")
 
 
-def render_cleaned(f: Frame, result) -> None:
-    """Original | noisy | each model's output, with PSNR/SSIM against the un-noised digit."""
-    images = [(result.clean, f.t("lab.original")), (result.noisy, f.t("lab.noisy"))]
-    captions = ["", f.t("lab.caption_scores", **result.scores["noisy"])]
+def render_cleaned(f: Frame, result, noise_added: bool = True) -> None:
+    """Original | noisy | each model's output, scored against the un-noised digit (or the input when none)."""
+    if noise_added:
+        images = [(result.clean, f.t("lab.original")), (result.noisy, f.t("lab.noisy"))]
+        captions = ["", f.t("lab.caption_scores", **result.scores["noisy"])]
+    else:
+        images, captions = [(result.clean, f.t("upload.input"))], [f.t("upload.no_reference")]
     for name, out in result.outputs.items():
         images.append((out, name))
-        captions.append(f.t("lab.caption_scores", **result.scores[name]))
+        key = "lab.caption_scores" if noise_added else "upload.caption_change"
+        captions.append(f.t(key, **result.scores[name]))
     cols = st.columns(len(images))
     for col, (image, title), caption in zip(cols, images, captions):
         col.markdown(f"**{title}**")

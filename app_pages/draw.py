@@ -57,7 +57,7 @@ def canvas_part() -> None:
         models = comparison_models(f)
         cleaned = clean_digit(models, steps.final, noise, int(seed), cache.device())
         st.markdown(f"**{f.t('draw.result')}**")
-        render_cleaned(f, cleaned)
+        render_cleaned(f, cleaned, noise_added=noise is not None)
         if st.button(f.t("draw.add_to_report"), key="draw_add_report"):
             items = st.session_state.setdefault(REPORT, [])
             items.append(ReportItem(f.t("draw.item_name", n=len(items) + 1), cleaned))

@@ -37,7 +37,7 @@ for number, upload in enumerate(files or [], 1):
         continue
     render_steps(f, steps)
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
-    render_cleaned(f, result)
+    render_cleaned(f, result, noise_added=noise is not None)
     items.append(ReportItem(upload.name, result))
 
 items += st.session_state.get("report_drawings", [])
