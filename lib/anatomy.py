@@ -85,8 +85,13 @@ def stage_outputs(model: nn.Module, x: torch.Tensor) -> list[tuple[str, torch.Te
     outs = []
     out = x
     for name, block in model.stages():
+        if isinstance(block[0], nn.Linear) and out.dim() > 2:
+            out = out.flatten(1)  # (1, 784): the fully connected model sees a flat vector
         out = block(out)
         outs.append((name, out[0].detach().cpu()))
+    last_name, last = outs[-1]
+    if last.dim() == 1:  # the linear decoder's flat output back to an image
+        outs[-1] = (last_name, last.view(1, 28, 28))
     return outs
 
 

@@ -79,7 +79,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         schedule=args.schedule,
     )
     device = pick_device(args.device)
-    torch.set_num_threads(args.threads) if args.threads else None
+    if args.threads:
+        torch.set_num_threads(args.threads)
     train_digits, val_digits = train_val_split(load_split("train"), config.val_size)
     bar = tqdm(total=config.epochs, unit="epoch", disable=args.quiet)
     inner = tqdm(unit="batch", leave=False, disable=args.quiet)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -12,6 +11,7 @@ from torch import nn
 from lib.baselines import BASELINES, SLOW_BASELINES
 from lib.data import Digits
 from lib.evaluate import evaluate_baseline, evaluate_model, evaluate_noisy, noisy_test_set
+from lib.metrics import psnr
 from lib.noise import NoiseConfig, preset
 from lib.train import cleaned
 
@@ -61,17 +61,11 @@ def sweep(
             data = noisy_test_set(digits, cfg, cfg.kind, seed=seed, limit=limit)
             series["noisy"].append(evaluate_noisy(data)["psnr"])
             for name, model in models.items():
-                series[name].append(float(np.mean(_psnr(data.clean, cleaned(model, data.noisy, device)))))
+                series[name].append(float(np.mean(psnr(data.clean, cleaned(model, data.noisy, device)))))
             for name in CHEAP_BASELINES:
                 series[name].append(evaluate_baseline(name, data)["psnr"])
         out[axis] = {"x": xs[axis], "series": series}
     return out
-
-
-def _psnr(clean: np.ndarray, test: np.ndarray) -> np.ndarray:
-    from lib.metrics import psnr
-
-    return psnr(clean, test)
 
 
 def section5(rows: list[dict[str, Any]], model_a: str, model_b: str) -> dict[str, dict[str, float]]:
@@ -87,8 +81,3 @@ def section5_finding(table: dict[str, dict[str, float]], model_a: str, model_b: 
     """Which model wins each setting and by how much (positive = Group B model better)."""
     settings = sorted(set(table[model_a]) & set(table[model_b]))
     return {s: table[model_b][s] - table[model_a][s] for s in settings}
-
-
-def unclipped(noise: NoiseConfig) -> NoiseConfig:
-    """The same noise without clipping (the textbook's variant)."""
-    return replace(noise, clip=False)

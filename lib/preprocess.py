@@ -121,7 +121,8 @@ def to_mnist_steps(
         raise PreprocessError("no_ink", "empty image")
     inverted = bool(np.median(_border(gray)) > 127) if invert == "auto" else invert == "yes"
     gray_ink = 255.0 - gray if inverted else gray
-    paper = float(np.median(gray_ink))
+    # The border is usually paper; the global median also is unless ink covers over half the picture.
+    paper = min(float(np.median(gray_ink)), float(np.median(_border(gray_ink))))
     peak = float(gray_ink.max())
     if peak - paper < MIN_CONTRAST:
         raise PreprocessError("no_ink", "no ink found: the picture is (almost) uniform")

@@ -139,6 +139,17 @@ def test_inside_shows_table_1_and_follows_the_input():
     assert image_urls(at)[0] != before[0]
 
 
+def test_model_and_language_choices_survive_page_switches():
+    at = app("ru")
+    at.sidebar.selectbox(key="keep_model").set_value("shipped:seed_A").run()
+    at.sidebar.selectbox(key="keep_lang").set_value("en").run()
+    for path in ("app_pages/inside.py", "app_pages/compare.py", "app_pages/noise_lab.py"):
+        at.switch_page(path).run()
+        no_exception(at)
+        assert at.session_state["keep_model"] == "shipped:seed_A"
+        assert at.sidebar.selectbox(key="keep_lang").value == "en"
+
+
 def test_inside_for_the_linear_model():
     at = page("app_pages/inside.py")
     at.sidebar.selectbox(key="keep_model").set_value("shipped:linear_B").run()

@@ -44,10 +44,12 @@ def current_language() -> str:
 
 
 def keep_widget_values(own: tuple[str, ...]) -> None:
-    """Re-assign other pages' 'keep_' keys so Streamlit keeps them while their widgets are not drawn."""
-    skip = (LANG_KEY, MODEL_KEY, *own)
+    """Re-assign 'keep_' keys so values survive page switches (each page's sidebar widgets are new widgets).
+
+    The current page's own keys are left alone: their widgets are drawn in this run anyway.
+    """
     for key in list(st.session_state.keys()):
-        if isinstance(key, str) and key.startswith("keep_") and not key.startswith(skip):
+        if isinstance(key, str) and key.startswith("keep_") and (not own or not key.startswith(own)):
             st.session_state[key] = st.session_state[key]
 
 

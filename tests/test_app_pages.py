@@ -1,0 +1,124 @@
+"""AppTest for the convolution explainer and the draw/upload pages."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from PIL import Image
+
+from lib import convolution as cv
+from lib.i18n import t
+from tests.test_app import image_urls, no_exception, page
+
+
+@pytest.fixture(scope="module")
+def conv_page():
+    return page("app_pages/convolution.py")
+
+
+def test_every_explainer_section_renders(conv_page):
+    at = conv_page
+    no_exception(at)
+    assert len(at.tabs) == 8
+    assert [tab.label for tab in at.tabs] == [t(f"conv.tab{i}", "en") for i in range(1, 9)]
+    assert len(at.latex) >= 6
+    assert len(at.get("plotly_chart")) >= 15
+    book = t("conv.book_differs", "en", i=1, j=3, book=0.0, ours=-1.0)
+    assert any(w.value == book for w in at.warning)  # the printed s13 = 0 is corrected to −1
+    assert any(t("conv.toy_book", "en", y2=7.0) == i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    "key,value", [("keep_sp_sh", 2), ("keep_sp_sw", 3), ("keep_sp_p", 2), ("keep_sp_d", 2), ("keep_sp_k", 5)]
+)
+def test_stride_padding_dilation_change_the_output_shape_by_the_formula(key, value):
+    at = page("app_pages/convolution.py")
+    at.slider(key=key).set_value(value).run()
+    no_exception(at)
+    s = {k: at.slider(key=f"keep_sp_{k}").value for k in ("h", "w", "k", "sh", "sw", "p", "d")}
+    h = cv.output_size(s["h"], s["k"], s["sh"], s["p"], s["d"])
+    w = cv.output_size(s["w"], s["k"], s["sw"], s["p"], s["d"])
+    expected = t("conv.shape_result", "en", h=h, w=w, rf=cv.receptive_field(s["k"], s["d"]))
+    assert any(m.value == expected for m in at.markdown)
+    assert (h, w) != (5, 5)  # every change above moves away from the 7×7 / k3 default
+
+
+def test_step_through_moves_the_window():
+    at = page("app_pages/convolution.py")
+    first = [m.value for m in at.markdown if m.value.startswith("**s")]
+    code_before = at.code[0].value
+    at.slider(key="keep_conv_step").set_value(4).run()
+    no_exception(at)
+    after = [m.value for m in at.markdown if m.value.startswith("**s")]
+    assert first == [t("conv.sum", "en", i=1, j=1)] and after == [t("conv.sum", "en", i=2, j=2)]
+    assert at.code[0].value != code_before
+    assert at.code[0].value.endswith("= 5")  # s22 of Fig. 2 with the sharpen kernel
+
+
+def test_kernel_that_does_not_fit_is_a_message_not_an_error():
+    at = page("app_pages/convolution.py")
+    at.slider(key="keep_sp_k").set_value(5).run()
+    at.slider(key="keep_sp_d").set_value(3).run()
+    at.slider(key="keep_sp_h").set_value(3).run()
+    no_exception(at)
+    assert any(t("conv.kernel_too_big", "en") == w.value for w in at.warning)
+
+
+def test_draw_page_without_a_drawing_gives_a_hint():
+    at = page("app_pages/draw.py")
+    no_exception(at)
+    hints = {t("draw.empty", "en"), t("draw.no_canvas", "en")}
+    assert any(i.value in hints for i in at.info)
+
+
+def png_bytes(test_digits, index=0) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(255 - test_digits.images[index].numpy()).resize((140, 140)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_upload_a_valid_and_a_broken_file(test_digits):
+    at = page("app_pages/upload.py")
+    at.file_uploader(key="upload_files").set_value(
+        [("seven.png", png_bytes(test_digits), "image/png"), ("broken.jpg", b"not a jpeg", "image/jpeg")]
+    ).run()
+    no_exception(at)
+    assert len(at.error) == 1
+    reason = t("upload.error.not_image", "en")
+    assert at.error[0].value == t("upload.failed", "en", name="broken.jpg", reason=reason)
+    assert [h.value for h in at.main.subheader] == ["1. seven.png", "2. broken.jpg"]
+    assert len(image_urls(at)) >= 5 + 1 + 3 + 1  # steps, input, three models, the report sheet
+    assert len(at.get("download_button")) == 2
+
+
+def test_upload_with_added_noise_in_russian(test_digits):
+    at = page("app_pages/upload.py", lang="ru")
+    at.sidebar.radio(key="keep_up_mode").set_value("add_noise").run()
+    at.file_uploader(key="upload_files").set_value(("d.png", png_bytes(test_digits, 3), "image/png")).run()
+    no_exception(at)
+    assert not at.error
+    assert any(m.value == f"**{t('lab.noisy', 'ru')}**" for m in at.markdown)
+
+
+def test_report_zip_contents(test_digits):
+    from lib.lab import clean_digit
+    from lib.models import SeedConfig, build_model
+    from lib.noise import preset
+    from lib.preprocess import to_mnist
+    from lib.report import ReportItem, metrics_csv, report_zip, sheet_png
+
+    digit = to_mnist(Image.open(io.BytesIO(png_bytes(test_digits))))
+    result = clean_digit({"seed": build_model(SeedConfig()).eval()}, digit, preset("B").with_kind("gaussian"), 0)
+    items = [ReportItem("seven.png", result), ReportItem("drawing 1", result)]
+    sheet = Image.open(io.BytesIO(sheet_png(items)))
+    assert sheet.size[1] > 2 * 112
+    data = zipfile.ZipFile(io.BytesIO(report_zip(items, {"seed": 0})))
+    names = set(data.namelist())
+    assert {"sheet.png", "metrics.csv", "parameters.json"} <= names
+    assert "images/01_seven_png_original.png" in names and "images/02_drawing_1_seed.png" in names
+    rows = metrics_csv(items).splitlines()
+    assert rows[0] == "image,method,psnr_db,ssim" and len(rows) == 1 + 2 * 2
+    with pytest.raises(ValueError):
+        sheet_png([])
