@@ -93,7 +93,7 @@ if table["seed_A"] and table["seed_B"]:
         {label(m): [table[m][s] for s in settings] for m in ("seed_A", "seed_B")},
         index=[f"{f.t('group.' + s.split('/')[0])} · {f.t('noise.kind.' + s.split('/')[1])}" for s in settings],
     )
-    st.dataframe(frame5.style.format("{:.2f} dB"), width="stretch")
+    st.dataframe(frame5.style.format("{:.2f} " + f.t("unit.db")), width="stretch")
     diffs = section5_finding(table, "seed_A", "seed_B")
     lines = []
     for s, d in diffs.items():
@@ -112,6 +112,6 @@ for tab, axis, xtitle in ((tab_g, "gaussian_var", f.t("noise.var")), (tab_s, "sp
     fig = go.Figure()
     for name, ys in data["series"].items():
         fig.add_scatter(x=data["x"], y=ys, name=label(name), mode="lines+markers")
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=xtitle, yaxis_title="PSNR, dB")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=xtitle, yaxis_title=f.t("unit.psnr"))
     tab.plotly_chart(fig, key=f"sweep_{axis}")
 st.caption(f.t("compare.sweep_note", n=results["sweep_limit"]))

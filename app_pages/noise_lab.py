@@ -32,9 +32,12 @@ result = make_triples(f.model.model, digits.images[indices], noise, int(seed), c
 avg = result.averages()
 
 cols = st.columns(4)
-cols[0].metric(f.t("lab.avg_psnr_noisy"), f"{avg['psnr_noisy']:.2f} dB")
+db = f.t("unit.db")
+cols[0].metric(f.t("lab.avg_psnr_noisy"), f"{avg['psnr_noisy']:.2f} {db}")
 cols[1].metric(
-    f.t("lab.avg_psnr_cleaned"), f"{avg['psnr_cleaned']:.2f} dB", f"{avg['psnr_cleaned'] - avg['psnr_noisy']:+.2f} dB"
+    f.t("lab.avg_psnr_cleaned"),
+    f"{avg['psnr_cleaned']:.2f} {db}",
+    f"{avg['psnr_cleaned'] - avg['psnr_noisy']:+.2f} {db}",
 )
 cols[2].metric(f.t("lab.avg_ssim_noisy"), f"{avg['ssim_noisy']:.3f}")
 cols[3].metric(

@@ -67,17 +67,19 @@ with left:
         job.stop()
 
 
-def curve(history: list[dict[str, float]]) -> go.Figure:
-    """Train loss (left axis) and validation PSNR (right axis) per epoch."""
-    epochs = [row["epoch"] for row in history]
+def curve(history: list[dict[str, float]], running: list[tuple[float, float]]) -> go.Figure:
+    """Running train loss (left axis) and validation PSNR after each epoch (right axis)."""
     fig = go.Figure()
-    fig.add_scatter(x=epochs, y=[r["train_loss"] for r in history], name=f.t("train.loss"), mode="lines+markers")
-    fig.add_scatter(x=epochs, y=[r.get("val_psnr") for r in history], name=f.t("train.val_psnr"),
-                    mode="lines+markers", yaxis="y2")  # fmt: skip
+    if running:
+        fig.add_scatter(x=[e for e, _ in running], y=[v for _, v in running], name=f.t("train.loss"), mode="lines")
+    if history:
+        fig.add_scatter(x=[r["epoch"] for r in history], y=[r.get("val_psnr") for r in history],
+                        name=f.t("train.val_psnr"), mode="lines+markers", yaxis="y2")  # fmt: skip
     fig.update_layout(
-        height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=f.t("train.epoch"),
-        yaxis=dict(title=f.t("train.loss"), type="log"),
-        yaxis2=dict(title="PSNR, dB", overlaying="y", side="right"), legend=dict(orientation="h"),
+        height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(title=f.t("train.epoch"), rangemode="tozero"),
+        yaxis=dict(title=f.t("train.loss"), nticks=6, rangemode="tozero"),
+        yaxis2=dict(title=f.t("unit.psnr"), overlaying="y", side="right", nticks=6, tickformat=".1f", showgrid=False),
+        legend=dict(orientation="h", y=-0.25),
     )  # fmt: skip
     return fig
 
@@ -107,8 +109,8 @@ def progress_panel() -> None:
         eta = f"{p.eta:.0f}" if p.eta == p.eta else "…"
         st.progress(min(p.fraction, 1.0), text=f.t("train.progress", epoch=p.epoch, epochs=p.epochs, step=p.step,
                                                      steps=p.steps_per_epoch, loss=p.loss, eta=eta))  # fmt: skip
-        if p.history:
-            st.plotly_chart(curve(p.history), key="train_curve")
+        if job.active:
+            st.plotly_chart(curve(p.history, job.curve()), key="train_curve")
     if job.state == "failed":
         st.error(f.t("train.failed", error=job.error))
     if job.state in ("done", "stopped") and job.result is not None:
@@ -116,8 +118,7 @@ def progress_panel() -> None:
         register_result(job)
         st.success(f.t("train.finished" if job.state == "done" else "train.stopped", name=job.name,
                        epochs=len(job.result.history)))  # fmt: skip
-        if job.result.history:
-            st.plotly_chart(curve(job.result.history), key="train_curve_final")
+        st.plotly_chart(curve(job.result.history, job.curve()), key="train_curve_final")
         c1, c2 = st.columns(2)
         c1.download_button(f.t("train.download_weights"), ckpt_io.to_bytes(job.result), f"{job.name}.pt",
                            "application/octet-stream", key="dl_weights")  # fmt: skip

@@ -66,6 +66,7 @@ class TrainingJob:
     result: Checkpoint | None = None
     error: str | None = None
     name: str = ""  # the model's name in the picker once it has joined it
+    loss_points: list[tuple[float, float]] = field(default_factory=list)  # (epochs done, running loss)
     stop_event: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,6 +80,8 @@ class TrainingJob:
     def _on_progress(self, p: Progress) -> None:
         with self._lock:
             self.progress = p
+            if not p.epoch_done and len(self.loss_points) < 5000:
+                self.loss_points.append((p.epoch - 1 + p.step / p.steps_per_epoch, p.loss))
 
     def _run(self) -> None:
         if not self.slots.acquire(self.stop_event):
@@ -106,6 +109,11 @@ class TrainingJob:
         """The latest progress report."""
         with self._lock:
             return self.progress
+
+    def curve(self) -> list[tuple[float, float]]:
+        """A copy of the running-loss points so far."""
+        with self._lock:
+            return list(self.loss_points)
 
     @property
     def active(self) -> bool:
