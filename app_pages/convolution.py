@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import convolution as cv
-from lib.preprocess import PreprocessError, open_image, to_gray
+from lib.preprocess import MAX_UPLOAD_BYTES, PreprocessError, open_image, to_gray
 from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.plots import grid, signals
@@ -88,15 +88,23 @@ with tabs[1]:
                     st.warning(f.t("conv.book_differs", i=i + 1, j=j + 1, book=cv.FIG2_PRINTED_OUTPUT[i, j],
                                    ours=out[i, j]))  # fmt: skip
     st.subheader(f.t("conv.on_image"))
-    source = st.radio(f.t("conv.image_source"), ["mnist", "upload"], horizontal=True, key="keep_conv_source",
+    sources = ["mnist", "drawing", "upload"] if "last_drawing" in st.session_state else ["mnist", "upload"]
+    if st.session_state.get("keep_conv_source") not in sources:
+        st.session_state["keep_conv_source"] = "mnist"
+    source = st.radio(f.t("conv.image_source"), sources, horizontal=True, key="keep_conv_source",
                       format_func=lambda s: f.t(f"conv.source.{s}"))  # fmt: skip
     picture = None
     if source == "mnist":
         idx = st.number_input(f.t("inside.digit_index"), 0, 9999, 0, key="keep_conv_digit")
         picture = cache.test_digits().images[int(idx)].numpy() / 255.0
+    elif source == "drawing":
+        picture = st.session_state["last_drawing"]
     else:
         upload = st.file_uploader(
-            f.t("conv.upload"), type=["png", "jpg", "jpeg", "webp", "bmp", "gif"], key="conv_upload"
+            f.t("conv.upload"),
+            type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
+            key="conv_upload",
+            max_upload_size=MAX_UPLOAD_BYTES // 2**20,
         )
         if upload is not None:
             try:

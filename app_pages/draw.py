@@ -52,6 +52,7 @@ def canvas_part() -> None:
         if not check.looks_like_digit:
             st.warning(f.t("draw.not_digit", ink=100 * check.ink_fraction, blobs=check.blobs))
             return
+        st.session_state["last_drawing"] = steps.final  # the explainer can filter it too
         st.markdown(f"**{f.t('draw.steps')}**")
         render_steps(f, steps)
         models = comparison_models(f)

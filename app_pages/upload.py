@@ -25,7 +25,8 @@ with st.sidebar:
     seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_up_seed")
 
 files = st.file_uploader(f.t("upload.files"), type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
-                         accept_multiple_files=True, key="upload_files")  # fmt: skip
+                         accept_multiple_files=True, key="upload_files",
+                         max_upload_size=MAX_UPLOAD_BYTES // 2**20)  # fmt: skip
 models = comparison_models(f)
 items: list[ReportItem] = []
 for number, upload in enumerate(files or [], 1):

@@ -122,3 +122,17 @@ def test_report_zip_contents(test_digits):
     assert rows[0] == "image,method,psnr_db,ssim" and len(rows) == 1 + 2 * 2
     with pytest.raises(ValueError):
         sheet_png([])
+
+
+def test_explainer_filters_the_students_drawing(test_digits):
+    from tests.test_app import app
+
+    at = app()
+    at.session_state["last_drawing"] = test_digits.images[0].numpy() / 255.0
+    at.switch_page("app_pages/convolution.py").run()
+    assert t("conv.source.drawing", "en") in at.radio(key="keep_conv_source").options
+    at.radio(key="keep_conv_source").set_value("drawing").run()
+    no_exception(at)
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert t("conv.before", "en") in captions
+    assert any(c.startswith(t("conv.after", "en", lo=0, hi=0).split("(")[0]) for c in captions)
