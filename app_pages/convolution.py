@@ -75,8 +75,10 @@ with tabs[1]:
             g1.plotly_chart(grid(x, f.t("conv.window", i=s.i + 1, j=s.j + 1), s.cells), key="worked_in")
             partial = np.full(out.shape, np.nan)
             partial.flat[: index + 1] = out.flat[: index + 1]
-            g2.plotly_chart(grid(np.nan_to_num(partial), f.t("conv.feature_map"), [(s.i, s.j)]), key="worked_out")
-            terms = " + ".join(f"({a:g})·({b:g})" for a, b, _ in s.products)
+            g2.plotly_chart(grid(partial, f.t("conv.feature_map"), [(s.i, s.j)]), key="worked_out")
+            kw = k.shape[1]
+            rows = [s.products[r : r + kw] for r in range(0, len(s.products), kw)]  # one kernel row per line
+            terms = "\n+ ".join(" + ".join(f"({a:g})·({b:g})" for a, b, _ in row) for row in rows)
             st.markdown(f.t("conv.sum", i=s.i + 1, j=s.j + 1))
             st.code(f"{terms}\n= {' + '.join(f'{p:g}' for _, _, p in s.products)}\n= {s.total:g}", language=None)
 
@@ -111,6 +113,8 @@ with tabs[1]:
                 picture = cv.image_for_filtering(to_gray(open_image(upload.getvalue())))
             except PreprocessError as exc:
                 st.error(f.t(f"upload.error.{exc.code}", **exc.params))
+            except Exception:  # an unforeseen decoder problem: a message, not a traceback
+                st.error(f.t("upload.error.unexpected"))
     if picture is not None and out is not None:
         filtered = cv.conv2d(picture, k, padding=(k.shape[0] // 2, k.shape[1] // 2))
         lo, hi = float(filtered.min()), float(filtered.max())

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.canvas import canvas_to_image
 from lib.lab import clean_digit
-from lib.preprocess import PreprocessError, check_digit, to_mnist_steps
+from lib.preprocess import check_digit, to_mnist_steps
 from lib.report import ReportItem
 from lib.ui import cache
 from lib.ui.frame import frame
@@ -45,7 +45,7 @@ def canvas_part() -> None:
             return
         try:
             steps = to_mnist_steps(canvas_to_image(image_data))
-        except PreprocessError:
+        except ValueError:  # PreprocessError (no ink) or canvas data of an unexpected shape
             st.info(f.t("draw.empty"))
             return
         check = check_digit(steps.final)

@@ -1,5 +1,7 @@
 """Your images: upload photos or scans of digits, see every preprocessing step, clean them, hand in a report."""
 
+import logging
+
 import streamlit as st
 
 from lib.lab import clean_digit
@@ -35,6 +37,10 @@ for number, upload in enumerate(files or [], 1):
         steps = to_mnist_steps(open_image(upload.getvalue()), invert=invert, threshold=threshold, contrast=contrast)
     except PreprocessError as exc:
         st.error(f.t("upload.failed", name=upload.name, reason=f.t(f"upload.error.{exc.code}", **exc.params)))
+        continue
+    except Exception:  # an unforeseen decoder problem in one file must not stop the others
+        logging.getLogger(__name__).exception("could not process %s", upload.name)
+        st.error(f.t("upload.failed", name=upload.name, reason=f.t("upload.error.unexpected")))
         continue
     render_steps(f, steps)
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())

@@ -105,11 +105,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    try:
-        loaded = ckpt_io.load(args.weights)
-    except ckpt_io.CheckpointError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    loaded = ckpt_io.load(args.weights)  # a CheckpointError becomes a one-line error in main()
     device = pick_device(args.device)
     model = loaded.build(device)
     noise = noise_from_args(args, loaded.noise)
@@ -150,11 +146,7 @@ def _save_png(array: np.ndarray, path: Path) -> None:
 def cmd_denoise(args: argparse.Namespace) -> int:
     from lib import metrics
 
-    try:
-        loaded = ckpt_io.load(args.weights)
-    except ckpt_io.CheckpointError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    loaded = ckpt_io.load(args.weights)  # a CheckpointError becomes a one-line error in main()
     device = pick_device(args.device)
     model = loaded.build(device)
     noise = None if args.no_noise else noise_from_args(args, loaded.noise.with_kind("gaussian"))
@@ -202,13 +194,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from lib.compare import method_table, sweep
 
     device = pick_device(args.device)
-    models = {}
-    for path in args.weights:
-        try:
-            models[Path(path).stem] = ckpt_io.load(path).build(device)
-        except ckpt_io.CheckpointError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    models = {Path(path).stem: ckpt_io.load(path).build(device) for path in args.weights}
     test = load_split("test")
     command = "python -m lib " + " ".join(sys.argv[1:] if args.command_line is None else args.command_line)
     result = {

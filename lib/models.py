@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -31,6 +32,40 @@ class LinearConfig:
     hidden: tuple[int, ...] = (256, 128, 64)
 
 
+class Dropout(nn.Dropout):
+    """nn.Dropout that draws its masks from `generator` when one is set; without one it is nn.Dropout."""
+
+    # Trainings running in parallel threads must not share (or reset) the global RNG.
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0 or self.generator is None:
+            return super().forward(x)
+        keep = torch.empty_like(x).bernoulli_(1.0 - self.p, generator=self.generator)
+        return x * keep * (1.0 / (1.0 - self.p))
+
+
+def init_weights(model: nn.Module, generator: torch.Generator) -> nn.Module:
+    """PyTorch's default init (U(±1/√fan_in) for conv/linear weights and biases), drawn from `generator`."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(module.weight)
+                bound = 1.0 / math.sqrt(fan_in)
+                module.weight.uniform_(-bound, bound, generator=generator)
+                if module.bias is not None:
+                    module.bias.uniform_(-bound, bound, generator=generator)
+    return model
+
+
+def set_dropout_generator(model: nn.Module, generator: torch.Generator | None) -> None:
+    """Make every Dropout of the model draw from `generator` (None: the global RNG)."""
+    for module in model.modules():
+        if isinstance(module, Dropout):
+            module.generator = generator
+
+
 class SeedAutoencoder(nn.Module):
     """The textbook's denoising_model; attribute names kept so its saved state_dict loads as is."""
 
@@ -42,16 +77,16 @@ class SeedAutoencoder(nn.Module):
             nn.Conv2d(1, c1, kernel_size=config.kernel1, stride=config.stride1),
             nn.ReLU(),
             nn.BatchNorm2d(c1),
-            nn.Dropout(p),
+            Dropout(p),
         )
         self.layer2 = nn.Sequential(
-            nn.Conv2d(c1, c2, kernel_size=config.kernel2, stride=1), nn.ReLU(), nn.BatchNorm2d(c2), nn.Dropout(p)
+            nn.Conv2d(c1, c2, kernel_size=config.kernel2, stride=1), nn.ReLU(), nn.BatchNorm2d(c2), Dropout(p)
         )
         self.layer02 = nn.Sequential(
             nn.ConvTranspose2d(c2, c1, kernel_size=config.kernel2, stride=1),
             nn.ReLU(),
             nn.BatchNorm2d(c1),
-            nn.Dropout(p),
+            Dropout(p),
         )
         self.layer01 = nn.Sequential(
             nn.ConvTranspose2d(c1, 1, kernel_size=config.kernel1, stride=config.stride1), nn.Sigmoid()
@@ -134,9 +169,17 @@ def config_from_dict(data: dict[str, Any]) -> Any:
     return cls(**values)
 
 
-def build_model(config: Any) -> nn.Module:
-    """Instantiate the model a config describes."""
-    return REGISTRY[config.name].build(config)
+def build_model(config: Any, generator: torch.Generator | None = None) -> nn.Module:
+    """Instantiate the model a config describes; with a generator, its weights come from it alone."""
+    if generator is None:
+        return REGISTRY[config.name].build(config)
+    with torch.device("meta"):  # constructors would otherwise draw their init from the global RNG
+        model = REGISTRY[config.name].build(config)
+    model = model.to_empty(device="cpu")
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.reset_parameters()  # weight 1, bias 0, running mean 0, var 1: no randomness
+    return init_weights(model, generator)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -16,7 +16,7 @@ from torch import nn
 from lib.checkpoint import Checkpoint
 from lib.data import Digits
 from lib.metrics import psnr
-from lib.models import build_model, default_config
+from lib.models import build_model, default_config, set_dropout_generator
 from lib.noise import NoiseConfig, add_noise, make_generator, mix_mask, to_unit
 
 
@@ -129,10 +129,10 @@ def train(
 ) -> Checkpoint:
     """Train a registered model; returns a checkpoint with history (stops early on the loss criterion)."""
     device = torch.device(device)
-    torch.manual_seed(config.seed)  # weight init and dropout masks are drawn from the global RNG
-    g = make_generator(config.seed)  # data order and noise
+    g = make_generator(config.seed)  # weight init, dropout masks, data order and noise: never the global RNG
     model_config = model_config or default_config(config.model)
-    model = build_model(model_config).to(device)
+    model = build_model(model_config, g).to(device)
+    set_dropout_generator(model, g if device.type == "cpu" else make_generator(config.seed, device))
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -211,6 +211,7 @@ def train(
             break
 
     model.eval()
+    set_dropout_generator(model, None)
     final = {k: v for k, v in history[-1].items() if k.startswith("val_")} if history else {}
     train_info = asdict(config) | {"stopped_by_user": stopped, "epochs_run": len(history), "device": str(device)}
     return Checkpoint(

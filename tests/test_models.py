@@ -87,3 +87,36 @@ def test_config_round_trip_and_unknown_names():
     with pytest.raises(ValueError, match="unknown fields"):
         config_from_dict({"name": "seed", "colour": 3})
     assert count_parameters(build_model(SeedConfig())) > count_parameters(build_model(SeedConfig(channels2=32)))
+
+
+def test_seeded_dropout_is_reproducible_and_scales_like_nn_dropout():
+    from lib.models import Dropout
+
+    drop = Dropout(0.2).train()
+    x = torch.ones(20000)
+    drop.generator = torch.Generator().manual_seed(0)
+    a = drop(x)
+    drop.generator = torch.Generator().manual_seed(0)
+    assert torch.equal(a, drop(x))
+    assert set(a.unique().tolist()) == {0.0, 1.25}
+    assert (a == 0).float().mean().item() == pytest.approx(0.2, abs=0.01)
+    drop.generator = None
+    torch.manual_seed(0)
+    plain = drop(x)
+    torch.manual_seed(0)
+    torch.testing.assert_close(plain, torch.nn.Dropout(0.2).train()(x))
+    assert torch.equal(drop.eval()(x), x)
+
+
+def test_init_weights_uses_default_bounds_and_the_generator():
+    from lib.models import init_weights
+
+    a = init_weights(build_model(SeedConfig()), torch.Generator().manual_seed(4))
+    b = build_model(SeedConfig(), torch.Generator().manual_seed(4))  # built on meta, then initialised
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        assert torch.equal(p, q), name
+    assert torch.equal(b.layer1[2].running_var, torch.ones(32)) and torch.equal(b.layer1[2].weight, torch.ones(32))
+    assert int(b.layer1[2].num_batches_tracked) == 0
+    conv = a.layer2[0]
+    bound = 1 / (32 * 9) ** 0.5
+    assert conv.weight.abs().max() <= bound and conv.weight.abs().max() > 0.9 * bound

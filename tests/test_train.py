@@ -78,3 +78,30 @@ def test_frozen_noise_and_onecycle_train(train_digits):
 def test_bad_training_settings_are_rejected(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)
+
+
+def test_training_never_touches_the_global_rng(train_digits):
+    torch.manual_seed(11)
+    expected = torch.rand(4)
+    torch.manual_seed(11)
+    train(TrainConfig(epochs=1, batch_size=64, seed=3), preset("B"), small(train_digits, 128))
+    assert torch.equal(torch.rand(4), expected)
+
+
+def test_parallel_trainings_equal_sequential_ones(train_digits):
+    data = small(train_digits, 256)
+    configs = [TrainConfig(epochs=1, batch_size=32, seed=s) for s in (1, 2)]
+    sequential = [train(c, preset("B"), data) for c in configs]
+    results: dict[int, object] = {}
+
+    def run(i: int) -> None:
+        results[i] = train(configs[i], preset("B"), data)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for i in range(2):
+        for key, value in sequential[i].state_dict.items():
+            assert torch.equal(results[i].state_dict[key], value), key

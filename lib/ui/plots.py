@@ -11,7 +11,7 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
     """A matrix as a heatmap with its numbers written in, optional highlighted cells (row, col)."""
     values = np.asarray(values, dtype=float)
     h, w = values.shape
-    text = [[fmt.format(round(v, 4)) for v in row] for row in values]
+    text = [["" if np.isnan(v) else fmt.format(round(v, 4)) for v in row] for row in values]  # NaN: not computed yet
     fig = go.Figure(go.Heatmap(z=values, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
                                xgap=2, ygap=2, hoverinfo="skip"))  # fmt: skip
     for r, c in highlight or []:
