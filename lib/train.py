@@ -141,6 +141,8 @@ def train(
     images = train_digits.images[: config.limit] if config.limit else train_digits.images
     images = images.to(device)  # (N, 28, 28) uint8, converted per batch
     n = images.shape[0]
+    if n == 0:
+        raise ValueError("no training digits to train on")
     steps = math.ceil(n / config.batch_size)
     val = ValidationSet.make(val_digits, noise, config.seed + 1, device) if val_digits is not None else None
     frozen = None if config.fresh_noise else add_noise(images.cpu(), noise, g).to(device)  # (N, 28, 28)

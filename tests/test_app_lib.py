@@ -114,7 +114,7 @@ def test_failed_training_is_reported_not_raised(train_digits):
     job = TrainingJob(TrainConfig(epochs=1), preset("B"), empty, empty, slots)
     job.start()
     job.join(30)
-    assert job.state == "failed" and job.error
+    assert job.state == "failed" and "no training digits" in job.error
     assert slots.load() == (0, 0)
 
 

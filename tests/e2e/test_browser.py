@@ -104,12 +104,14 @@ def test_drawing_a_digit_shows_the_cleaned_triple(server, page):
     draw_seven(page)
     page.get_by_text(t("draw.result", "en"), exact=True).wait_for(timeout=90_000)
     page.get_by_text(t("steps.fitted", "en", h=20, w=20).split(":")[0], exact=False).first.wait_for()
-    images = page.locator("[data-testid='stMain'] img")
-    assert images.count() >= 5 + 3  # five preparation steps + original, noisy, cleaned
+    # five preparation steps + original, noisy and three cleaned versions, every picture actually loaded
     page.wait_for_function(
-        "() => [...document.querySelectorAll(\"[data-testid='stMain'] img\")].every(i => i.complete && i.naturalWidth > 0)"
-    )  # every picture actually loaded
-    assert page.get_by_text("dB · SSIM").count() >= 2
+        """() => {
+            const imgs = [...document.querySelectorAll("[data-testid='stMain'] img")];
+            return imgs.length >= 5 + 3 && imgs.every(i => i.complete && i.naturalWidth > 0);
+        }"""
+    )
+    page.get_by_text("dB · SSIM").nth(1).wait_for()
     assert page.locator("[data-testid='stException']").count() == 0
 
 
