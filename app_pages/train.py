@@ -91,7 +91,7 @@ def register_result(job: TrainingJob) -> None:
         return
     runs.append(job)
     name = f"{job.config.model}-{len(runs)}-{time.strftime('%H%M%S')}"
-    add_session_model(cache.LoadedModel(f"session:{name}", job.result, job.result.build(cache.device())))
+    add_session_model(cache.LoadedModel(f"session:{name}", job.result, job.result.build(cache.device())), select=True)
     job.name = name
 
 
@@ -130,3 +130,20 @@ def progress_panel() -> None:
 
 with right:
     progress_panel()
+    with st.expander(f.t("train.load_header")):
+        weights_file = st.file_uploader(
+            f.t("train.load_weights"), type=["pt"], key="train_load_weights", max_upload_size=20
+        )
+        if weights_file is not None and st.session_state.get("train_loaded_id") != weights_file.file_id:
+            try:
+                loaded = ckpt_io.load_bytes(weights_file.getvalue(), weights_file.name)
+            except ckpt_io.CheckpointError as exc:
+                st.error(f.t("train.load_failed", error=str(exc)))
+            else:
+                name = weights_file.name.removesuffix(".pt")
+                loaded_model = cache.LoadedModel(f"session:{name}", loaded, loaded.build(cache.device()))
+                add_session_model(loaded_model, select=True)
+                st.session_state["train_loaded_id"] = weights_file.file_id
+                st.rerun()
+        if st.session_state.get("train_loaded_id"):
+            st.success(f.t("train.loaded"))

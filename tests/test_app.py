@@ -183,4 +183,61 @@ def test_tiny_training_run_joins_the_model_picker():
     no_exception(at)
     assert job.name and any(job.name in o for o in at.sidebar.selectbox(key="keep_model").options)
     assert any(k.startswith("session:") for k in at.session_state["session_models"])
+    assert at.session_state["keep_model"] == f"session:{job.name}"  # the new model is selected
     assert len(at.get("download_button")) == 2
+
+
+def test_a_third_training_waits_in_the_queue_with_a_message():
+    import threading
+
+    from lib.ui import cache
+
+    slots = cache.training_slots()  # the same server-wide pool the page uses
+    hold = threading.Event()
+    for _ in range(slots.capacity):  # two other students are training
+        assert slots.acquire(hold)
+    try:
+        at = page("app_pages/train.py")
+        at.slider(key="keep_train_subset").set_value(500).run()
+        at.number_input(key="keep_train_epochs").set_value(1).run()
+        at.button(key="train_start").click().run()
+        job = at.session_state["train_job"]
+        assert job.state == "queued"
+        at.run()
+        expected = t("train.queued", "en", running=slots.capacity, capacity=slots.capacity, waiting=1)
+        assert any(w.value == expected for w in at.warning)
+    finally:
+        for _ in range(slots.capacity):
+            slots.release()
+    job.join(timeout=120)
+    assert job.state == "done"
+
+
+def test_loading_weights_selects_them_and_a_corrupt_file_gets_a_message():
+    weights = Path(__file__).resolve().parent.parent / "weights" / "seed_A.pt"
+    at = page("app_pages/train.py")
+    at.file_uploader(key="train_load_weights").set_value(("broken.pt", b"garbage", "application/octet-stream")).run()
+    no_exception(at)
+    assert len(at.error) == 1 and "broken.pt" in at.error[0].value
+    assert at.error[0].value.startswith(t("train.load_failed", "en", error="")[:20])
+    at.file_uploader(key="train_load_weights").set_value(
+        ("my_model.pt", weights.read_bytes(), "application/octet-stream")
+    ).run()
+    no_exception(at)
+    assert at.session_state["keep_model"] == "session:my_model"
+    assert any(s.value == t("train.loaded", "en") for s in at.success)
+
+
+def test_a_corrupt_file_in_the_weights_folder_is_skipped_with_a_warning(tmp_path, monkeypatch):
+    import shutil
+
+    from lib.ui import cache
+
+    source = Path(__file__).resolve().parent.parent / "weights"
+    shutil.copy(source / "seed_B.pt", tmp_path / "seed_B.pt")
+    (tmp_path / "zz_broken.pt").write_bytes(b"not a checkpoint")
+    monkeypatch.setattr(cache, "WEIGHTS_DIR", tmp_path)
+    at = app()
+    no_exception(at)
+    assert any("zz_broken.pt" in w.value for w in at.sidebar.warning)
+    assert len(image_urls(at)) == 18  # the good model still cleans the examples

@@ -16,6 +16,7 @@ from lib.ui import cache
 LANG_KEY = "keep_lang"
 MODEL_KEY = "keep_model"
 SESSION_MODELS = "session_models"  # dict[str, LoadedModel] of this session only
+PENDING_MODEL = "pending_model"  # a model to select before the picker is drawn next time
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ def frame(page_title_key: str, own_keys: tuple[str, ...] = ()) -> Frame:
         )
         models = available_models(lang)
         if models:
+            pending = st.session_state.pop(PENDING_MODEL, None)  # chosen by a page in the previous run
+            if pending in models:
+                st.session_state[MODEL_KEY] = pending
             if st.session_state.get(MODEL_KEY) not in models:
                 st.session_state[MODEL_KEY] = default_model_key(models)
             key = st.selectbox(
@@ -125,11 +129,13 @@ def frame(page_title_key: str, own_keys: tuple[str, ...] = ()) -> Frame:
     return Frame(lang, model, models)
 
 
-def add_session_model(loaded: cache.LoadedModel) -> None:
-    """Put a model trained in this session into this session's picker."""
+def add_session_model(loaded: cache.LoadedModel, select: bool = False) -> None:
+    """Put a model trained or loaded in this session into this session's picker (selected on the next run)."""
     models = dict(st.session_state.get(SESSION_MODELS, {}))
     models[loaded.key] = loaded
     st.session_state[SESSION_MODELS] = models
+    if select:
+        st.session_state[PENDING_MODEL] = loaded.key
 
 
 def on_click_set(values: dict[str, object]) -> Callable[[], None]:
