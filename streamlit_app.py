@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib.i18n import t
-from lib.ui.frame import current_language
+from lib.ui.lang import current_language  # light: the navigation shows before torch loads
 
 st.set_page_config(page_title="CNN denoising · MNIST", page_icon="✏️", layout="wide")
 

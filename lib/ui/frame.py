@@ -9,11 +9,11 @@ import streamlit as st
 
 from lib import checkpoint as ckpt_io
 from lib.device import describe_device
-from lib.i18n import LANGUAGES, default_language, t
+from lib.i18n import LANGUAGES, t
 from lib.noise import PRESETS
 from lib.ui import cache
+from lib.ui.lang import LANG_KEY, current_language
 
-LANG_KEY = "keep_lang"
 MODEL_KEY = "keep_model"
 SESSION_MODELS = "session_models"  # dict[str, LoadedModel] of this session only
 PENDING_MODEL = "pending_model"  # a model to select before the picker is drawn next time
@@ -30,18 +30,6 @@ class Frame:
     def t(self, key: str, **params: object) -> str:
         """Translate into the page's language."""
         return t(key, self.lang, **params)
-
-
-def current_language() -> str:
-    """The chosen language, or the browser's on first visit."""
-    lang = st.session_state.get(LANG_KEY)
-    if lang in LANGUAGES:
-        return lang
-    try:
-        locale = st.context.locale
-    except Exception:  # outside a browser session (tests, bare scripts)
-        locale = None
-    return default_language(locale)
 
 
 def keep_widget_values(own: tuple[str, ...]) -> None:
