@@ -14,7 +14,7 @@ from lib.noise import add_noise, make_generator, preset
 from lib.train import cleaned
 from lib.ui import cache
 from lib.ui.frame import frame
-from lib.ui.widgets import upscale
+from lib.ui.widgets import method_label, upscale
 
 RESULTS = cache.WEIGHTS_DIR / "compare.json"
 
@@ -33,8 +33,7 @@ f = frame("page.compare", ("keep_compare_",))
 
 
 def label(method: str) -> str:
-    text = f.t(f"method.{method}")
-    return method if text == f"method.{method}" else text
+    return method_label(f, method)
 
 
 if not RESULTS.exists():

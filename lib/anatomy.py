@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lib.convolution import output_size, pair, transposed_output_size
+
 
 @dataclass(frozen=True)
 class LayerRow:
@@ -21,21 +23,17 @@ class LayerRow:
     formula: str  # output-size formula with the numbers filled in, or ""
 
 
-def _pair(v) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
 def size_formula(module: nn.Module, n_in: int) -> str:
     """The output-size formula of a conv / transposed conv layer with this layer's numbers."""
     if isinstance(module, nn.ConvTranspose2d):
-        k, s, p, d, op = (_pair(module.kernel_size)[0], _pair(module.stride)[0], _pair(module.padding)[0],
-                          _pair(module.dilation)[0], _pair(module.output_padding)[0])  # fmt: skip
-        out = (n_in - 1) * s - 2 * p + d * (k - 1) + op + 1
+        k, s, p, d, op = (pair(module.kernel_size)[0], pair(module.stride)[0], pair(module.padding)[0],
+                          pair(module.dilation)[0], pair(module.output_padding)[0])  # fmt: skip
+        out = transposed_output_size(n_in, k, s, p, op, d)
         return f"(n−1)·s − 2p + d(k−1) + op + 1 = ({n_in}−1)·{s} − 2·{p} + {d}·({k}−1) + {op} + 1 = {out}"
     if isinstance(module, nn.Conv2d):
-        k, s, p, d = (_pair(module.kernel_size)[0], _pair(module.stride)[0], _pair(module.padding)[0],
-                      _pair(module.dilation)[0])  # fmt: skip
-        out = (n_in + 2 * p - d * (k - 1) - 1) // s + 1
+        k, s, p, d = (pair(module.kernel_size)[0], pair(module.stride)[0], pair(module.padding)[0],
+                      pair(module.dilation)[0])  # fmt: skip
+        out = output_size(n_in, k, s, p, d)
         return f"⌊(n + 2p − d(k−1) − 1)/s⌋ + 1 = ⌊({n_in} + 2·{p} − {d}·({k}−1) − 1)/{s}⌋ + 1 = {out}"
     return ""
 
@@ -44,7 +42,7 @@ def describe(module: nn.Module) -> str:
     """Short operation text, e.g. 'Conv2d(1→32, k=7, s=3)'."""
     if isinstance(module, nn.ConvTranspose2d | nn.Conv2d):
         kind = type(module).__name__
-        return f"{kind}({module.in_channels}→{module.out_channels}, k={_pair(module.kernel_size)[0]}, s={_pair(module.stride)[0]})"
+        return f"{kind}({module.in_channels}→{module.out_channels}, k={pair(module.kernel_size)[0]}, s={pair(module.stride)[0]})"
     if isinstance(module, nn.Linear):
         return f"Linear({module.in_features}→{module.out_features})"
     if isinstance(module, nn.BatchNorm2d):

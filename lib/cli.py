@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def noise_from_args(args: argparse.Namespace, base: NoiseConfig) -> NoiseConfig:
     }
     if args.no_clip:
         overrides["clip"] = False
-    return NoiseConfig(**{**cfg.__dict__, **overrides})
+    return replace(cfg, **overrides)
 
 
 def test_metrics(
@@ -196,7 +197,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     models = {Path(path).stem: ckpt_io.load(path).build(device) for path in args.weights}
     test = load_split("test")
-    command = "python -m lib " + " ".join(sys.argv[1:] if args.command_line is None else args.command_line)
+    command = "python -m lib " + " ".join(sys.argv[1:])
     result = {
         "command": command,
         "limit": args.limit,
@@ -258,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep-limit", type=int, default=300)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    p.set_defaults(func=cmd_compare, command_line=None)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("denoise", help="preprocess your own images, add noise, clean them")
     p.add_argument("--weights", required=True)

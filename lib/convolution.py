@@ -32,7 +32,8 @@ KERNEL_PRESETS: dict[str, np.ndarray] = {
 }
 
 
-def _pair(v: int | Pair) -> Pair:
+def pair(v: int | Pair) -> Pair:
+    """An int or a pair as an (h, w) pair of ints."""
     return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
 
@@ -41,9 +42,11 @@ def output_size(n: int, k: int, stride: int = 1, padding: int = 0, dilation: int
     return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
 
 
-def transposed_output_size(n: int, k: int, stride: int = 1, padding: int = 0, output_padding: int = 0) -> int:
-    """(n − 1)·s − 2p + k + op, the size of a transposed convolution's output along one axis."""
-    return (n - 1) * stride - 2 * padding + k + output_padding
+def transposed_output_size(
+    n: int, k: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> int:
+    """(n − 1)·s − 2p + d·(k − 1) + op + 1, the size of a transposed convolution's output along one axis."""
+    return (n - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
 
 
 def receptive_field(k: int, dilation: int = 1) -> int:
@@ -53,7 +56,7 @@ def receptive_field(k: int, dilation: int = 1) -> int:
 
 def pad(x: np.ndarray, padding: int | Pair) -> np.ndarray:
     """Zero padding around a 2-D array."""
-    ph, pw = _pair(padding)
+    ph, pw = pair(padding)
     out = np.zeros((x.shape[0] + 2 * ph, x.shape[1] + 2 * pw))
     out[ph : ph + x.shape[0], pw : pw + x.shape[1]] = x
     return out
@@ -69,9 +72,9 @@ def conv2d(
 ) -> np.ndarray:
     """2-D cross-correlation (eq. 7), or convolution (eq. 6) with flip=True, one channel."""
     k = np.flip(kernel) if flip else np.asarray(kernel, dtype=float)
-    sh, sw = _pair(stride)
-    dh, dw = _pair(dilation)
-    ph, pw = _pair(padding)
+    sh, sw = pair(stride)
+    dh, dw = pair(dilation)
+    ph, pw = pair(padding)
     xp = pad(np.asarray(x, dtype=float), (ph, pw))
     kh, kw = k.shape
     out_h = output_size(x.shape[0], kh, sh, ph, dh)
@@ -91,8 +94,8 @@ def conv2d(
 
 def window_cells(i: int, j: int, kernel_shape: Pair, stride: int | Pair = 1, dilation: int | Pair = 1) -> list[Pair]:
     """Padded-input cells (row, col) that output cell (i, j) multiplies, in kernel order."""
-    sh, sw = _pair(stride)
-    dh, dw = _pair(dilation)
+    sh, sw = pair(stride)
+    dh, dw = pair(dilation)
     return [(i * sh + m * dh, j * sw + n * dw) for m in range(kernel_shape[0]) for n in range(kernel_shape[1])]
 
 
@@ -114,7 +117,7 @@ def step(
     """The index-th output cell (row-major) of conv2d with every product spelled out."""
     k = np.flip(kernel) if flip else np.asarray(kernel, dtype=float)
     xp = pad(np.asarray(x, dtype=float), padding)
-    out_w = output_size(x.shape[1], k.shape[1], _pair(stride)[1], _pair(padding)[1], _pair(dilation)[1])
+    out_w = output_size(x.shape[1], k.shape[1], pair(stride)[1], pair(padding)[1], pair(dilation)[1])
     i, j = divmod(index, out_w)
     cells = window_cells(i, j, k.shape, stride, dilation)
     products = [(float(xp[r, c]), float(w), float(xp[r, c] * w)) for (r, c), w in zip(cells, k.ravel())]
@@ -131,8 +134,8 @@ def conv1d(
 
 def conv_transpose2d(x: np.ndarray, kernel: np.ndarray, stride: int | Pair = 1, padding: int | Pair = 0) -> np.ndarray:
     """Transposed convolution: every input cell stamps a scaled copy of the kernel, stamps overlap and add."""
-    sh, sw = _pair(stride)
-    ph, pw = _pair(padding)
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
     kh, kw = kernel.shape
     full = np.zeros(((x.shape[0] - 1) * sh + kh, (x.shape[1] - 1) * sw + kw))
     for i in range(x.shape[0]):
@@ -240,7 +243,7 @@ def torch_reference(x: np.ndarray, kernel: np.ndarray, stride: int | Pair = 1, p
     import torch.nn.functional as F
 
     out = F.conv2d(torch.tensor(np.asarray(x, float))[None, None], torch.tensor(np.asarray(kernel, float))[None, None],
-                   stride=_pair(stride), padding=_pair(padding), dilation=_pair(dilation))  # fmt: skip
+                   stride=pair(stride), padding=pair(padding), dilation=pair(dilation))  # fmt: skip
     return out[0, 0].numpy()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -55,7 +55,7 @@ def make_triples(
     g = make_generator(seed)
     n = images.shape[0]
     gaussian = mix_mask(n, g) if noise.kind == "mix" else torch.full((n,), noise.kind == "gaussian")
-    raw = add_noise(images.float(), NoiseConfig(**{**noise.__dict__, "clip": False}), g, gaussian_mask=gaussian)
+    raw = add_noise(images.float(), replace(noise, clip=False), g, gaussian_mask=gaussian)
     model_input = raw.clamp(0, 255) if noise.clip else raw
     clean = images.float().numpy() / 255.0
     noisy = model_input.numpy() / 255.0

@@ -34,7 +34,7 @@ def test_conv2d_matches_torch(shape, kshape, stride, padding, dilation):
         return
     ours = cv.conv2d(x, k, stride, padding, dilation)
     np.testing.assert_allclose(ours, ref, atol=1e-10)
-    s, p = cv._pair(stride), cv._pair(padding)
+    s, p = cv.pair(stride), cv.pair(padding)
     assert ours.shape == (cv.output_size(shape[0], kshape[0], s[0], p[0], dilation),
                           cv.output_size(shape[1], kshape[1], s[1], p[1], dilation))  # fmt: skip
 

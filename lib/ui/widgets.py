@@ -62,11 +62,17 @@ def histogram_before_after_clip(f: Frame, raw: np.ndarray) -> go.Figure:
     return fig
 
 
+def method_label(f: Frame, method: str) -> str:
+    """The translated name of a method (noisy input, shipped model, filter), or the name itself."""
+    key = f"method.{method}"
+    text = f.t(key)
+    return method if text == key else text
+
+
 def short_label(f: Frame, loaded) -> str:
     """A short column header: the method name for shipped models, the session name otherwise."""
     source, name = loaded.key.split(":", 1)
-    text = f.t(f"method.{name}")
-    return text if source == "shipped" and text != f"method.{name}" else name
+    return method_label(f, name) if source == "shipped" else name
 
 
 def comparison_models(f: Frame) -> dict[str, object]:
