@@ -161,3 +161,18 @@ def test_shipped_comparison_file_is_complete():
     methods = {r["method"] for r in data["rows"]}
     assert {"noisy", "seed_A", "seed_B", "linear_B", "median3", "gaussian_blur", "nl_means", "bm3d"} <= methods
     assert len(data["sweep"]["gaussian_var"]["x"]) == len(data["sweep"]["gaussian_var"]["series"]["seed_B"])
+
+
+def test_locale_tables_merge_topic_files_and_reject_repeated_keys(tmp_path, monkeypatch):
+    (tmp_path / "en.json").write_text('{"a.one": "1"}', encoding="utf-8")
+    (tmp_path / "en.topic.json").write_text('{"b.two": "2"}', encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.table.cache_clear()
+    try:
+        assert i18n.table("en") == {"a.one": "1", "b.two": "2"}
+        (tmp_path / "en.clash.json").write_text('{"a.one": "again"}', encoding="utf-8")
+        i18n.table.cache_clear()
+        with pytest.raises(ValueError, match="a.one"):
+            i18n.table("en")
+    finally:
+        i18n.table.cache_clear()
