@@ -1,14 +1,37 @@
-"""Russian and English UI strings: t(key, lang) over the tables in lib/locales/."""
+"""Russian and English UI strings: t(key, lang) over the tables in lib/locales/, with CLDR plurals and number formats.
+
+Templates are `str.format` templates with two additions, both applied by the language's rules:
+
+* numbers are written the language's way: a format spec with grouping or decimals (`{n:,}`, `{x:.2f}`, `{p:.1%}`)
+  gives "40 385", "0,003", "36,0 %" in Russian (narrow no-break space between thousands, comma before decimals)
+  and "40,385", "0.003", "36.0%" in English; `{n}` with no spec is written as Python writes it (seeds, years);
+* `{n:plural:FORM|FORM|...}` is replaced by the form that CLDR's plural rule picks for n: Russian lists
+  one|few|many[|other] ("{n} {n:plural:карта|карты|карт}" → "1 карта", "2 карты", "5 карт", "21 карта"),
+  English lists one|other ("{n} {n:plural:map|maps}"). A missing "other" falls back to "few" in Russian (the
+  genitive singular: "1,5 карты") and a missing form to the last one given.
+
+Code outside templates uses the same rules through `plural(n, lang, *forms)`, `plural_category(n, lang)` and
+`format_number(x, lang, spec)`; `format_duration(seconds, lang)` writes times as "2 ч 51 мин".
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
+import string
 from functools import cache
 from pathlib import Path
 
 LANGUAGES = ("ru", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 RUSSIAN_LOCALES = ("ru", "uk", "be", "kk", "ky", "uz", "tg", "hy", "az")
+
+NARROW_NBSP = "\u202f"  # thousands separator in Russian numbers ("40 385")
+NBSP = "\u00a0"  # between a Russian number and its percent sign ("36,0 %")
+PLURAL_SPEC = "plural:"
+# Plural categories in the order a template (or plural()) lists its forms.
+PLURAL_ORDER = {"ru": ("one", "few", "many", "other"), "en": ("one", "other")}
 
 
 def locale_files(lang: str) -> list[Path]:
@@ -31,10 +54,87 @@ def table(lang: str) -> dict[str, str]:
     return merged
 
 
+def _operands(n: float) -> tuple[int, int]:
+    """CLDR operands i (integer digits) and v (number of visible fraction digits; 0 for whole numbers)."""
+    value = abs(n)
+    if isinstance(n, numbers.Integral) or float(value).is_integer():
+        return int(value), 0
+    return math.floor(value), 1  # only "has a fraction or not" matters to the Russian and English rules
+
+
+def plural_category(n: float, lang: str) -> str:
+    """CLDR cardinal plural category of n: 'one', 'few', 'many' or 'other' (Russian), 'one' or 'other' (English)."""
+    i, v = _operands(n)
+    if lang == "ru":
+        if v:
+            return "other"
+        if i % 10 == 1 and i % 100 != 11:
+            return "one"
+        if 2 <= i % 10 <= 4 and not 12 <= i % 100 <= 14:
+            return "few"
+        return "many"
+    if lang == "en":
+        return "one" if i == 1 and v == 0 else "other"
+    raise ValueError(f"unsupported language {lang!r}")
+
+
+def plural(n: float, lang: str, *forms: str) -> str:
+    """The form for n among forms listed as one, few, many[, other] (Russian) or one, other (English)."""
+    if not forms:
+        raise ValueError("plural() needs at least one form")
+    order = PLURAL_ORDER[lang]
+    category = plural_category(n, lang)
+    if category == "other" and lang == "ru" and len(forms) < 4:
+        category = "few"  # fractions take the genitive singular, the same word as for 2–4
+    return forms[min(order.index(category), len(forms) - 1)]
+
+
+def format_number(value: float, lang: str, spec: str = "") -> str:
+    """A number formatted by a Python format spec, then written with the language's separators."""
+    text = format(value, spec)
+    if lang != "ru":
+        return text
+    text = text.translate({ord(","): NARROW_NBSP, ord("."): ","})
+    return text.replace("%", NBSP + "%") if "%" in spec else text
+
+
+class _Formatter(string.Formatter):
+    """str.format with the language's number separators and `{n:plural:...}` forms."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        """Plural forms and localised numbers; everything else as str.format does it."""
+        if format_spec.startswith(PLURAL_SPEC):
+            return plural(value, self.lang, *format_spec[len(PLURAL_SPEC) :].split("|"))  # type: ignore[arg-type]
+        if format_spec and isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return format_number(value, self.lang, format_spec)
+        return super().format_field(value, format_spec)
+
+
+def fill(template: str, lang: str, **params: object) -> str:
+    """A template filled by the language's rules (plural forms, number separators)."""
+    return _Formatter(lang).format(template, **params)
+
+
 def t(key: str, lang: str, **params: object) -> str:
     """Translated string with {placeholders} filled; the key itself if it is missing."""
     text = table(lang).get(key) or table("en").get(key) or key
-    return text.format(**params) if params else text
+    return fill(text, lang, **params) if params else text
+
+
+def format_duration(seconds: float, lang: str) -> str:
+    """A duration as the language writes it, to the second: "2 ч 51 мин", "3 мин 05 с", "45 с"."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return t("duration.h_min", lang, h=hours, m=minutes)
+    if minutes:
+        return t("duration.min_s", lang, m=minutes, s=secs)
+    return t("duration.s", lang, s=secs)
 
 
 def default_language(locale: str | None) -> str:

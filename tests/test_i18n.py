@@ -1,0 +1,82 @@
+"""CLDR plural rules and Russian/English number formats of lib.i18n."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lib import i18n
+from lib.i18n import NARROW_NBSP, NBSP, fill, format_duration, format_number, plural, plural_category
+
+# CLDR cardinal rules (plurals.xml): ru one = i%10=1 and i%100!=11; few = i%10=2..4 and i%100!=12..14;
+# many = the other integers; other = numbers with a fraction. en one = 1 only.
+RU_CASES = {
+    0: "many", 1: "one", 2: "few", 4: "few", 5: "many", 11: "many", 12: "many", 14: "many", 21: "one",
+    22: "few", 25: "many", 101: "one", 104: "few", 111: "many", 112: "many", 1001: "one", 1.5: "other", 0.3: "other",
+}  # fmt: skip
+EN_CASES = {0: "other", 1: "one", 2: "other", 11: "other", 21: "other", 1.5: "other"}
+
+
+@pytest.mark.parametrize(("n", "category"), RU_CASES.items())
+def test_russian_plural_category_follows_cldr(n, category):
+    assert plural_category(n, "ru") == category
+
+
+@pytest.mark.parametrize(("n", "category"), EN_CASES.items())
+def test_english_plural_category_follows_cldr(n, category):
+    assert plural_category(n, "en") == category
+
+
+def test_plural_picks_the_russian_word_forms():
+    words = [plural(n, "ru", "карта", "карты", "карт") for n in (1, 2, 5, 11, 21, 22, 25, 111, 1.5)]
+    assert words == ["карта", "карты", "карт", "карт", "карта", "карты", "карт", "карт", "карты"]
+    assert plural(3, "ru", "раз") == "раз"  # one form given: used for every number
+    assert plural(1.5, "ru", "a", "b", "c", "d") == "d"  # an explicit "other" form wins over the fallback
+
+
+def test_plural_in_templates_and_numpy_counts():
+    template = "{n:,} {n:plural:отсчёт|отсчёта|отсчётов}"
+    assert fill(template, "ru", n=194) == "194 отсчёта"
+    assert fill(template, "ru", n=np.int64(11)) == "11 отсчётов"
+    assert fill(template, "ru", n=40385) == f"40{NARROW_NBSP}385 отсчётов"
+    assert fill("{n} {n:plural:sample|samples}", "en", n=1) == "1 sample"
+    assert fill("{n} {n:plural:sample|samples}", "en", n=21) == "21 samples"
+
+
+def test_russian_numbers_use_narrow_space_and_decimal_comma():
+    assert format_number(40385, "ru", ",") == f"40{NARROW_NBSP}385"
+    assert format_number(40_000_000, "ru", ",") == f"40{NARROW_NBSP}000{NARROW_NBSP}000"
+    assert format_number(0.003, "ru", "g") == "0,003"
+    assert format_number(26.4812, "ru", ".2f") == "26,48"
+    assert format_number(1234.5, "ru", ",.1f") == f"1{NARROW_NBSP}234,5"
+    assert format_number(0.36, "ru", ".1%") == f"36,0{NBSP}%"
+    assert format_number(-2.5, "ru", ".1f") == "-2,5"
+    assert format_number(2024, "ru") == "2024"  # no spec: seeds and years stay as they are
+
+
+def test_english_numbers_keep_python_separators():
+    assert format_number(40385, "en", ",") == "40,385"
+    assert format_number(0.003, "en", "g") == "0.003"
+    assert format_number(0.36, "en", ".1%") == "36.0%"
+
+
+def test_templates_format_numbers_by_language_but_leave_text_and_bools():
+    assert fill("{x:.2f} дБ", "ru", x=np.float32(26.479)) == "26,48 дБ"
+    assert fill("{x:.2f} dB", "en", x=26.479) == "26.48 dB"
+    assert fill("{name} {flag}", "ru", name="a.b,c", flag=True) == "a.b,c True"
+    assert fill("{s:>5}", "ru", s="ab") == "   ab"
+
+
+def test_durations_in_hours_minutes_seconds():
+    assert format_duration(171797, "ru") == "47 ч 43 мин"
+    assert format_duration(185, "ru") == "3 мин 05 с"
+    assert format_duration(44.6, "en") == "45 s"
+    assert format_duration(-3, "en") == "0 s"
+
+
+def test_every_plural_template_lists_the_forms_its_language_needs():
+    for lang, count in (("ru", (3, 4)), ("en", (2,))):
+        for key, text in i18n.table(lang).items():
+            for spec in text.split("plural:")[1:]:
+                forms = spec.split("}")[0].split("|")
+                assert len(forms) in count, (lang, key, forms)
