@@ -1,5 +1,7 @@
 """Convolution step by step: every idea of the textbook's sections 1–2, computed by lib.convolution."""
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -11,14 +13,17 @@ from lib.ui.frame import frame
 from lib.ui.plots import grid, signals
 from lib.ui.widgets import upscale
 
-f = frame("page.conv", ("keep_conv_", "keep_sp_", "keep_tr_", "keep_sep_", "keep_mc_", "keep_1d_", "keep_toy_"))
+f = frame("page.conv")
 st.caption(f.t("conv.intro"))
 
 
 def matrix_editor(default: np.ndarray, key: str) -> np.ndarray:
-    """An editable number grid; empty cells count as 0."""
-    edited = st.data_editor(pd.DataFrame(default), key=key, hide_index=True, width="content")
+    """An editable number grid; empty cells count as 0. The edited grid is kept (keep_<key>) across page switches."""
+    kept = f"keep_{key}"  # a data editor cannot persist its edits itself: the grid is the next run's starting data
+    start = st.session_state.get(kept, default)
+    edited = st.data_editor(pd.DataFrame(start), key=key, hide_index=True, width="content")
     values = edited.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    st.session_state[kept] = values
     if np.isnan(values).any():
         st.caption(f.t("conv.empty_cells"))
     return np.nan_to_num(values)
@@ -31,14 +36,14 @@ with tabs[0]:
     st.latex(r"(f * g)(x) = \sum_{k=-\infty}^{+\infty} f(k)\, g(x-k) \qquad (3)")
     st.latex(r"S(i,j) = (K * I)(i,j) = \sum_m \sum_n I(i-m,\, j-n)\, K(m,n) \qquad (6)")
     st.latex(r"S(i,j) = (I \star K)(i,j) = \sum_m \sum_n I(i+m,\, j+n)\, K(m,n) \qquad (7)")
-    flip = st.toggle(f.t("conv.flip"), key="keep_conv_flip")
+    flip = st.toggle(f.t("conv.flip"), key="keep_conv_flip", persist_state="session")
     kernel = cv.KERNEL_PRESETS["sobel_x"]
     used = np.flip(kernel) if flip else kernel
     ours = cv.conv2d(cv.FIG2_INPUT, kernel, flip=flip)
     ref = cv.torch_reference(cv.FIG2_INPUT, kernel)
     c = st.columns(4)
     c[0].plotly_chart(grid(cv.FIG2_INPUT, f.t("conv.input")), key="corr_in")
-    c[1].plotly_chart(grid(used, f.t("conv.kernel_used"), colorscale="RdBu"), key="corr_k")
+    c[1].plotly_chart(grid(used, f.t("conv.kernel_used"), colorscale="RdBu", zmid=0), key="corr_k")
     c[2].plotly_chart(grid(ours, f.t("conv.ours_result")), key="corr_ours")
     c[3].plotly_chart(grid(ref, f.t("conv.torch_result")), key="corr_torch")
     same = np.allclose(ours, ref)
@@ -49,7 +54,7 @@ with tabs[1]:
     with left:
         st.markdown(f.t("conv.input_edit"))
         x = matrix_editor(cv.FIG2_INPUT, "conv_input_editor")
-        preset = st.selectbox(f.t("conv.preset"), list(cv.KERNEL_PRESETS), index=1, key="keep_conv_preset",
+        preset = st.selectbox(f.t("conv.preset"), list(cv.KERNEL_PRESETS), index=1, key="keep_conv_preset", persist_state="session",
                               format_func=lambda k: f.t(f"conv.kernel.{k}"))  # fmt: skip
         st.markdown(f.t("conv.kernel_edit"))
         k = matrix_editor(cv.KERNEL_PRESETS[preset], f"conv_kernel_editor_{preset}")
@@ -69,7 +74,7 @@ with tabs[1]:
                 st.session_state["keep_conv_step"] = 0
             if playing:
                 st.session_state["keep_conv_step"] = (st.session_state["keep_conv_step"] + 1) % total
-            index = st.slider(f.t("conv.step"), 0, total - 1, key="keep_conv_step")
+            index = st.slider(f.t("conv.step"), 0, total - 1, key="keep_conv_step", persist_state="session")
             s = cv.step(x, k, index)
             g1, g2 = st.columns(2)
             g1.plotly_chart(grid(x, f.t("conv.window", i=s.i + 1, j=s.j + 1), s.cells), key="worked_in")
@@ -78,9 +83,10 @@ with tabs[1]:
             g2.plotly_chart(grid(partial, f.t("conv.feature_map"), [(s.i, s.j)]), key="worked_out")
             kw = k.shape[1]
             rows = [s.products[r : r + kw] for r in range(0, len(s.products), kw)]  # one kernel row per line
-            terms = "\n+ ".join(" + ".join(f"({a:g})·({b:g})" for a, b, _ in row) for row in rows)
+            terms = "\n+ ".join(" + ".join(f"({cv.number(a)})·({cv.number(b)})" for a, b, _ in row) for row in rows)
+            sums = cv.signed_sum([p for _, _, p in s.products])
             st.markdown(f.t("conv.sum", i=s.i + 1, j=s.j + 1))
-            st.code(f"{terms}\n= {' + '.join(f'{p:g}' for _, _, p in s.products)}\n= {s.total:g}", language=None)
+            st.code(f"{terms}\n= {sums}\n= {cv.number(s.total)}", language=None)
 
         with right:
             worked_example()
@@ -93,11 +99,11 @@ with tabs[1]:
     sources = ["mnist", "drawing", "upload"] if "last_drawing" in st.session_state else ["mnist", "upload"]
     if st.session_state.get("keep_conv_source") not in sources:
         st.session_state["keep_conv_source"] = "mnist"
-    source = st.radio(f.t("conv.image_source"), sources, horizontal=True, key="keep_conv_source",
+    source = st.radio(f.t("conv.image_source"), sources, horizontal=True, key="keep_conv_source", persist_state="session",
                       format_func=lambda s: f.t(f"conv.source.{s}"))  # fmt: skip
     picture = None
     if source == "mnist":
-        idx = st.number_input(f.t("inside.digit_index"), 0, 9999, 0, key="keep_conv_digit")
+        idx = st.number_input(f.t("inside.digit_index"), 0, 9999, 0, key="keep_conv_digit", persist_state="session")
         picture = cache.test_digits().images[int(idx)].numpy() / 255.0
     elif source == "drawing":
         picture = st.session_state["last_drawing"]
@@ -126,13 +132,13 @@ with tabs[1]:
 
 with tabs[2]:
     c = st.columns(4)
-    n_h = c[0].slider(f.t("conv.in_h"), 3, 12, 7, key="keep_sp_h")
-    n_w = c[0].slider(f.t("conv.in_w"), 3, 12, 7, key="keep_sp_w")
-    ksz = c[1].slider(f.t("conv.k"), 1, 5, 3, key="keep_sp_k")
-    s_h = c[1].slider(f.t("conv.stride_h"), 1, 4, 1, key="keep_sp_sh")
-    s_w = c[2].slider(f.t("conv.stride_w"), 1, 4, 1, key="keep_sp_sw")
-    pad = c[2].slider(f.t("conv.padding"), 0, 3, 0, key="keep_sp_p")
-    dil = c[3].slider(f.t("conv.dilation"), 1, 3, 1, key="keep_sp_d")
+    n_h = c[0].slider(f.t("conv.in_h"), 3, 12, 7, key="keep_sp_h", persist_state="session")
+    n_w = c[0].slider(f.t("conv.in_w"), 3, 12, 7, key="keep_sp_w", persist_state="session")
+    ksz = c[1].slider(f.t("conv.k"), 1, 5, 3, key="keep_sp_k", persist_state="session")
+    s_h = c[1].slider(f.t("conv.stride_h"), 1, 4, 1, key="keep_sp_sh", persist_state="session")
+    s_w = c[2].slider(f.t("conv.stride_w"), 1, 4, 1, key="keep_sp_sw", persist_state="session")
+    pad = c[2].slider(f.t("conv.padding"), 0, 3, 0, key="keep_sp_p", persist_state="session")
+    dil = c[3].slider(f.t("conv.dilation"), 1, 3, 1, key="keep_sp_d", persist_state="session")
     out_h = cv.output_size(n_h, ksz, s_h, pad, dil)
     out_w = cv.output_size(n_w, ksz, s_w, pad, dil)
     st.latex(
@@ -141,12 +147,15 @@ with tabs[2]:
     st.latex(
         rf"W_{{out}} = \left\lfloor \frac{{{n_w} + 2\cdot{pad} - {dil}\cdot({ksz}-1) - 1}}{{{s_w}}} \right\rfloor + 1 = {out_w}"
     )
-    st.markdown(f.t("conv.shape_result", h=out_h, w=out_w, rf=cv.receptive_field(ksz, dil)))
-    if out_h < 1 or out_w < 1:
-        st.warning(f.t("conv.kernel_too_big"))
+    if out_h < 1 or out_w < 1:  # the formula's negative "size" means there is no output at all
+        rf = cv.receptive_field(ksz, dil)
+        st.warning(f.t("content.conv.no_output", rf=rf, h=n_h + 2 * pad, w=n_w + 2 * pad))
     else:
+        st.markdown(f.t("conv.shape_result", h=out_h, w=out_w, rf=cv.receptive_field(ksz, dil)))
         cell = (
-            st.slider(f.t("conv.which_cell"), 0, out_h * out_w - 1, 0, key="keep_sp_cell") if out_h * out_w > 1 else 0
+            st.slider(f.t("conv.which_cell"), 0, out_h * out_w - 1, 0, key="keep_sp_cell", persist_state="session")
+            if out_h * out_w > 1
+            else 0
         )
         i, j = divmod(cell, out_w)
         numbered = np.arange(1, n_h * n_w + 1, dtype=float).reshape(n_h, n_w)
@@ -162,19 +171,20 @@ with tabs[2]:
 with tabs[3]:
     st.markdown(f.t("conv.transposed_text"))
     options = {"k3s2": (3, 2), "k7s3": (7, 3), "k4s2": (4, 2), "k6s3": (6, 3)}
-    choice = st.radio(f.t("conv.tr_preset"), list(options), horizontal=True, key="keep_tr_choice",
+    choice = st.radio(f.t("conv.tr_preset"), list(options), horizontal=True, key="keep_tr_choice", persist_state="session",
                       format_func=lambda o: f"k = {options[o][0]}, s = {options[o][1]}")  # fmt: skip
     kt, stt = options[choice]
-    n_in = st.slider(f.t("conv.tr_n"), 2, 8, 4 if kt < 7 else 8, key=f"keep_tr_n_{choice}")
+    n_in = st.slider(f.t("conv.tr_n"), 2, 8, 4 if kt < 7 else 8, key=f"keep_tr_n_{choice}", persist_state="session")
     counts = cv.transposed_overlap(n_in, kt, stt)
-    inner = counts[kt:-kt, kt:-kt] if counts.shape[0] > 2 * kt else counts
+    coverage = cv.transposed_coverage(n_in, kt, stt)  # decided by k mod s, not by what a small map happens to show
     c1, c2 = st.columns(2)
     c1.plotly_chart(grid(counts, f.t("conv.tr_overlap", n=n_in, out=counts.shape[0]), colorscale="Viridis",
                          height=420), key="tr_overlap")  # fmt: skip
-    even = inner.min() == inner.max()
-    (c1.success if even else c1.warning)(
-        f.t("conv.tr_even" if even else "conv.tr_uneven", k=kt, s=stt, lo=int(inner.min()), hi=int(inner.max()))
-    )
+    if not coverage.uneven:
+        c1.success(f.t("conv.tr_even", k=kt, s=stt, lo=coverage.lo))
+    else:
+        key = "conv.tr_uneven" if coverage.visible else "content.conv.tr_hidden"
+        c1.warning(f.t(key, k=kt, s=stt, lo=coverage.lo, hi=coverage.hi, n=n_in))
     remedy = cv.resize_then_conv_overlap(n_in, 3, stt)
     c2.plotly_chart(grid(remedy, f.t("conv.tr_remedy", s=stt), colorscale="Viridis", height=420), key="tr_remedy")
     c2.caption(f.t("conv.tr_remedy_text"))
@@ -184,12 +194,12 @@ with tabs[4]:
              r"\begin{pmatrix}x_1y_1 & x_1y_2 & x_1y_3\\ x_2y_1 & x_2y_2 & x_2y_3\\ x_3y_1 & x_3y_2 & x_3y_3\end{pmatrix}\quad(13)")  # fmt: skip
     presets = {"sobel": cv.outer(np.array([1.0, 2, 1]), np.array([-1.0, 0, 1])), "box_blur": cv.KERNEL_PRESETS["box_blur"],
                "gaussian": cv.KERNEL_PRESETS["gaussian"], "sharpen": cv.SHARPEN}  # fmt: skip
-    name = st.selectbox(f.t("conv.preset"), list(presets), key="keep_sep_preset",
+    name = st.selectbox(f.t("conv.preset"), list(presets), key="keep_sep_preset", persist_state="session",
                         format_func=lambda k: f.t(f"conv.kernel.{'sobel_x' if k == 'sobel' else k}"))  # fmt: skip
     ksep = matrix_editor(presets[name], f"sep_editor_{name}")
     c = st.columns(2)
-    h_in = c[0].slider(f.t("conv.in_h"), 3, 30, 5, key="keep_sep_h")
-    w_in = c[1].slider(f.t("conv.in_w"), 3, 30, 5, key="keep_sep_w")
+    h_in = c[0].slider(f.t("conv.in_h"), 3, 30, 5, key="keep_sep_h", persist_state="session")
+    w_in = c[1].slider(f.t("conv.in_w"), 3, 30, 5, key="keep_sep_w", persist_state="session")
     sep = cv.separability(ksep)
     st.markdown(f.t("conv.rank", rank=sep.rank, sv=", ".join(f"{v:.3g}" for v in sep.singular_values)))
     counts = cv.multiplications(h_in, w_in, *ksep.shape)
@@ -198,20 +208,33 @@ with tabs[4]:
                  hide_index=True)  # fmt: skip
     if sep.separable:
         st.success(f.t("conv.separable"))
+        scale = "" if sep.scale == 1 else str(Fraction(sep.scale).limit_denominator(256)).replace("-", "−") + " · "
+        vec = (
+            "("
+            + ", ".join(cv.number(v, 3) for v in sep.column)
+            + ")ᵀ · ("
+            + ", ".join(cv.number(v, 3) for v in sep.row)
+            + ")"
+        )
+        st.markdown(f.t("content.conv.factors", product=f"{scale}{vec}"))
         c1, c2, c3 = st.columns(3)
-        c1.plotly_chart(grid(sep.column[:, None], f.t("conv.column"), fmt="{:.3g}"), key="sep_col")
-        c2.plotly_chart(grid(sep.row[None, :], f.t("conv.row"), fmt="{:.3g}"), key="sep_row")
-        c3.plotly_chart(grid(cv.outer(sep.column, sep.row), f.t("conv.outer"), fmt="{:.3g}"), key="sep_outer")
+        c1.plotly_chart(grid(sep.column[:, None], f.t("conv.column"), fmt="{:.3g}", colorscale="RdBu", zmid=0),
+                        key="sep_col")  # fmt: skip
+        c2.plotly_chart(grid(sep.row[None, :], f.t("conv.row"), fmt="{:.3g}", colorscale="RdBu", zmid=0), key="sep_row")
+        c3.plotly_chart(grid(cv.outer(sep.column, sep.row), f.t("conv.outer"), fmt="{:.3g}", colorscale="RdBu", zmid=0),
+                        key="sep_outer")  # fmt: skip
         demo = np.random.default_rng(0).integers(0, 10, (h_in, w_in)).astype(float)
         direct = cv.conv2d(demo, ksep)
-        two_pass = cv.separable_conv2d(demo, sep.column, sep.row)
+        two_pass = cv.separable_conv2d(demo, sep.column, sep.row, scale=sep.scale)
         st.markdown(f.t("conv.identical", diff=float(np.abs(direct - two_pass).max())))
     else:
         st.warning(f.t("conv.not_separable", rank=sep.rank))
 
 with tabs[5]:
     st.markdown(f.t("conv.multi_text"))
-    rng = np.random.default_rng(int(st.number_input(f.t("lab.seed"), 0, 9999, 1, key="keep_mc_seed")))
+    rng = np.random.default_rng(
+        int(st.number_input(f.t("content.conv.image_seed"), 0, 9999, 1, key="keep_mc_seed", persist_state="session"))
+    )
     rgb = rng.integers(0, 4, (3, 6, 6)).astype(float)
     filt = np.stack([cv.KERNEL_PRESETS["sobel_x"], cv.KERNEL_PRESETS["box_blur"] * 9, cv.KERNEL_PRESETS["identity"]])
     maps, total_map = cv.conv2d_multichannel(rgb, filt)
@@ -220,7 +243,7 @@ with tabs[5]:
     for ch, col in enumerate(cols[:3]):
         col.plotly_chart(grid(rgb[ch], f.t(f"conv.channel{ch}"), colorscale=["Reds", "Greens", "Blues"][ch]),
                          key=f"mc_in{ch}")  # fmt: skip
-        col.plotly_chart(grid(filt[ch], f.t("conv.kernel_used"), colorscale="RdBu"), key=f"mc_k{ch}")
+        col.plotly_chart(grid(filt[ch], f.t("conv.kernel_used"), colorscale="RdBu", zmid=0), key=f"mc_k{ch}")
         col.plotly_chart(grid(maps[ch], f.t("conv.channel_map")), key=f"mc_map{ch}")
     cols[3].plotly_chart(grid(total_map, f.t("conv.sum_map")), key="mc_sum")
     ref = cv.torch_reference(rgb[0], filt[0])
@@ -228,10 +251,10 @@ with tabs[5]:
 
 with tabs[6]:
     c = st.columns(3)
-    kind = c[0].selectbox(f.t("conv.signal_kernel"), ["average", "gaussian", "difference"], key="keep_1d_kernel",
+    kind = c[0].selectbox(f.t("conv.signal_kernel"), ["average", "gaussian", "difference"], key="keep_1d_kernel", persist_state="session",
                           format_func=lambda k: f.t(f"conv.k1d.{k}"))  # fmt: skip
-    stride1 = c[1].slider(f.t("conv.stride"), 1, 4, 1, key="keep_1d_stride")
-    seed1 = c[2].number_input(f.t("lab.seed"), 0, 9999, 0, key="keep_1d_seed")
+    stride1 = c[1].slider(f.t("conv.stride"), 1, 4, 1, key="keep_1d_stride", persist_state="session")
+    seed1 = c[2].number_input(f.t("content.conv.signal_seed"), 0, 9999, 0, key="keep_1d_seed", persist_state="session")
     kernels_1d = {
         "average": np.full(7, 1 / 7),
         "gaussian": np.array([1, 4, 6, 4, 1]) / 16,
@@ -239,8 +262,9 @@ with tabs[6]:
     }
     k1 = kernels_1d[kind]
     sig = cv.textbook_signal(200, np.random.default_rng(int(seed1)))
-    y = cv.conv1d(sig, k1, stride=stride1)
+    y = cv.conv1d(sig, k1, stride=stride1, flip=True)  # the convolution of the formula below: the kernel is mirrored
     st.latex(r"h(x) = \sum_{k} f(k)\, g(x-k)")
+    st.caption(f.t("content.conv.signal_flip"))
     st.markdown(f.t("conv.signal_text", k=", ".join(f"{v:.3g}" for v in k1), n=len(sig), m=len(y)))
     fig = signals(sig, y, (f.t("conv.signal_in"), f.t("conv.signal_out")), offset=(len(k1) - 1) / 2)
     if stride1 > 1:
@@ -250,7 +274,7 @@ with tabs[6]:
 with tabs[7]:
     st.markdown(f.t("conv.toy_text"))
     c = st.columns(6)
-    vals = [c[i].number_input(lbl, value=v, step=0.1, key=f"keep_toy_{lbl}")
+    vals = [c[i].number_input(lbl, value=v, step=0.1, key=f"keep_toy_{lbl}", persist_state="session")
             for i, (lbl, v) in enumerate([("x1", 2.0), ("x2", 6.0), ("w11", 2.0), ("w12", 1.0), ("w21", 0.3), ("w22", 0.7)])]  # fmt: skip
     r = cv.toy_autoencoder(*vals)
     x1, x2, w11, w12, w21, w22 = vals

@@ -5,14 +5,22 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from lib.anatomy import decoder_of_blank, first_layer_kernels, layer_table, output_of_blank, stage_outputs, tile
-from lib.convolution import transposed_overlap
+from lib.anatomy import (
+    decoder_of_blank,
+    first_layer_kernels,
+    layer_table,
+    output_of_blank,
+    stage_outputs,
+    table_heading_key,
+    tile,
+)
+from lib.convolution import transposed_coverage, transposed_overlap
 from lib.noise import add_noise, make_generator
 from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.widgets import noise_controls, upscale
 
-f = frame("page.inside", ("keep_inside_",))
+f = frame("page.inside")
 if f.model is None:
     st.stop()
 model = f.model.model
@@ -20,15 +28,18 @@ digits = cache.test_digits()
 
 with st.sidebar:
     st.subheader(f.t("inside.input"))
-    index = st.number_input(f.t("inside.digit_index"), 0, len(digits) - 1, 0, key="keep_inside_index")
-    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_inside_seed")
+    index = st.number_input(
+        f.t("inside.digit_index"), 0, len(digits) - 1, 0, key="keep_inside_index", persist_state="session"
+    )
+    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_inside_seed", persist_state="session")
     noise = noise_controls(f, "inside", kinds=("gaussian", "speckle"))
 
 clean = digits.images[int(index) : int(index) + 1].float()  # (1, 28, 28)
 noisy = add_noise(clean, noise, make_generator(int(seed))) / 255.0  # (1, 28, 28)
 x = noisy.unsqueeze(1).to(cache.device())  # (1, 1, 28, 28)
 
-st.header(f.t("inside.table"))
+is_conv = f.model.checkpoint.model_config.name == "seed"
+st.header(f.t(table_heading_key(f.model.checkpoint.model_config.name)))
 rows = layer_table(model, x)
 table = pd.DataFrame(
     [
@@ -54,7 +65,6 @@ st.dataframe(
 )
 st.caption(f.t("inside.total_params", total=sum(r.parameters for r in rows)))
 
-is_conv = f.model.checkpoint.model_config.name == "seed"
 st.header(f.t("inside.maps"))
 outputs = stage_outputs(model, x)
 cols = st.columns([1, 1])
@@ -84,8 +94,8 @@ if is_conv:
     c3.image(
         upscale(spread, 6), caption=f.t("inside.blank_code", lo=float(blank_code.min()), hi=float(blank_code.max()))
     )
-    uniform = counts[k:-k, k:-k]
-    st.info(f.t("inside.checker_note", k=k, s=s, lo=int(uniform.min()), hi=int(uniform.max())))
+    coverage = transposed_coverage(8, k, s)
+    st.info(f.t("inside.checker_note", k=k, s=s, lo=coverage.lo, hi=coverage.hi))
 else:
     st.info(f.t("inside.linear_note"))
     code = model.encoder(x.flatten(1))[0]  # (64,)

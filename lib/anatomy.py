@@ -52,6 +52,13 @@ def describe(module: nn.Module) -> str:
     return type(module).__name__
 
 
+def table_heading_key(model_name: str) -> str:
+    """Only the convolutional model is the textbook's Table 1; the fully connected one is section 5's."""
+    return {"seed": "inside.table", "linear": "content.inside.table_linear"}.get(
+        model_name, "content.inside.table_model"
+    )
+
+
 @torch.no_grad()
 def layer_table(model: nn.Module, x: torch.Tensor) -> list[LayerRow]:
     """Run x (1, 1, 28, 28) through the model and record every leaf layer's output shape."""

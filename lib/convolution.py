@@ -8,6 +8,8 @@ mirrored first, which turns the sum into the convolution of eq. (6).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
 
 import numpy as np
 
@@ -151,6 +153,43 @@ def transposed_overlap(n_in: int, kernel: int, stride: int, padding: int = 0) ->
     return conv_transpose2d(np.ones((n_in, n_in)), np.ones((kernel, kernel)), stride, padding).astype(int)
 
 
+def transposed_interior(n_in: int, kernel: int, stride: int) -> slice:
+    """Output cells (one axis, no padding) whose stamps are not cut by the edges: k − s ≤ p ≤ n·s − 1.
+
+    Output cell p is covered by input cells i with i·s ≤ p < i·s + k. Away from the edges there are
+    ⌊k/s⌋ or ⌈k/s⌉ of them depending on p mod s; near the edges some of those i fall outside 0…n−1.
+    The range is empty when the input is too small to have an inside.
+    """
+    return slice(max(kernel - stride, 0), max(n_in * stride, kernel - stride))
+
+
+def checkerboard(kernel: int, stride: int) -> bool:
+    """Whether the inside of a transposed convolution's output is covered unevenly: k is not a multiple of s."""
+    return kernel % stride != 0
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Contributions per output cell inside a 2-D transposed convolution's output (no padding)."""
+
+    lo: int  # ⌊k/s⌋²: fewest contributions a cell away from the edges gets
+    hi: int  # ⌈k/s⌉²: most; equal to lo exactly when s divides k
+    visible: bool  # the overlap map of this input size has an inside that shows both values
+
+    @property
+    def uneven(self) -> bool:
+        return self.lo != self.hi
+
+
+def transposed_coverage(n_in: int, kernel: int, stride: int) -> Coverage:
+    """The inside coverage from the formula, and whether the n_in×n_in map is big enough to show it."""
+    lo, hi = (kernel // stride) ** 2, (-(-kernel // stride)) ** 2
+    inside = transposed_interior(n_in, kernel, stride)
+    core = transposed_overlap(n_in, kernel, stride)[inside, inside]
+    visible = core.size > 0 and int(core.min()) == lo and int(core.max()) == hi
+    return Coverage(lo, hi, visible)
+
+
 def upsample_nearest(x: np.ndarray, factor: int) -> np.ndarray:
     """Repeat every cell factor×factor times (the 'resize' of resize-then-convolve)."""
     return np.repeat(np.repeat(np.asarray(x, float), factor, axis=0), factor, axis=1)
@@ -174,26 +213,64 @@ def conv2d_multichannel(
 
 @dataclass(frozen=True)
 class Separability:
-    """Whether a 2-D kernel is an outer product column ⊗ row (rank 1), and the factors if so."""
+    """Whether a 2-D kernel is scale · (column ⊗ row) (rank 1), and the factors if so."""
 
     rank: int
     singular_values: np.ndarray
     column: np.ndarray | None
     row: np.ndarray | None
+    scale: float = 1.0  # kernel = scale · outer(column, row); e.g. 1/16 for the Gaussian (1, 2, 1)ᵀ(1, 2, 1)
 
     @property
     def separable(self) -> bool:
         return self.rank == 1
 
 
+def _integer_multiplier(kernel: np.ndarray, max_denominator: int = 256) -> int | None:
+    """The smallest q ≤ max_denominator making q·kernel whole numbers, or None."""
+    denominators = [Fraction(float(v)).limit_denominator(max_denominator) for v in kernel.ravel()]
+    if not all(abs(float(fr) - float(v)) < 1e-9 for fr, v in zip(denominators, kernel.ravel())):
+        return None
+    q = 1
+    for fr in denominators:
+        q = q * fr.denominator // gcd(q, fr.denominator)
+    return q if q <= max_denominator else None
+
+
+def _orient(column: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fix the sign a student expects: the factor with the larger |sum| (the smoothing one) is positive."""
+    big = column if abs(column.sum()) >= abs(row.sum()) else row
+    lead = big.sum() if abs(big.sum()) > 1e-12 else big[np.flatnonzero(np.abs(big) > 1e-12)[0]]
+    column, row = (column, row) if lead > 0 else (-column, -row)
+    return column + 0.0, row + 0.0  # + 0.0: no -0 entries
+
+
 def separability(kernel: np.ndarray, tol: float = 1e-9) -> Separability:
-    """Rank of the kernel by SVD; a rank-1 kernel factors as column · row (eq. 12–13)."""
-    u, s, vt = np.linalg.svd(np.asarray(kernel, dtype=float))
+    """Rank of the kernel by SVD; a rank-1 kernel factors as scale · column · row (eq. 12–13).
+
+    A kernel of whole numbers (or whole numbers over a common denominator, like the Gaussian's /16)
+    gets whole-number factors with no common divisor, e.g. Sobel = (1, 2, 1)ᵀ · (−1, 0, 1); otherwise
+    the SVD's factors are used, balanced to equal size.
+    """
+    kernel = np.asarray(kernel, dtype=float)
+    u, s, vt = np.linalg.svd(kernel)
     rank = int((s > tol * max(s[0], 1e-300)).sum()) if s.size and s[0] > 0 else 0
     if rank != 1:
         return Separability(rank, s, None, None)
-    scale = np.sqrt(s[0])
-    return Separability(1, s, u[:, 0] * scale, vt[0] * scale)
+    q = _integer_multiplier(kernel)
+    if q is not None:
+        whole = np.round(kernel * q).astype(np.int64)  # rank 1, so every non-zero row is a multiple of one row
+        r0 = int(np.flatnonzero(np.abs(whole).sum(axis=1))[0])
+        row = whole[r0] // np.gcd.reduce(np.abs(whole[r0]))
+        c0 = int(np.flatnonzero(row)[0])
+        column = whole[:, c0] // row[c0]
+        g = int(np.gcd.reduce(np.abs(column)))
+        column, factor = column // g, g  # move the column's common divisor into the scale
+        column, row = _orient(column.astype(float), row.astype(float))
+        if np.allclose(np.outer(column, row) * factor / q, kernel, atol=1e-9):
+            return Separability(1, s, column, row, factor / q)
+    column, row = _orient(u[:, 0] * np.sqrt(s[0]), vt[0] * np.sqrt(s[0]))
+    return Separability(1, s, column, row)
 
 
 def outer(column: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -205,13 +282,34 @@ def outer(column: np.ndarray, row: np.ndarray) -> np.ndarray:
     return out
 
 
-def separable_conv2d(x: np.ndarray, column: np.ndarray, row: np.ndarray, column_first: bool = True) -> np.ndarray:
-    """Two passes: a k×1 kernel down the columns and a 1×k kernel along the rows (either order)."""
-    col_k = np.asarray(column, float)[:, None]
+def separable_conv2d(
+    x: np.ndarray, column: np.ndarray, row: np.ndarray, column_first: bool = True, scale: float = 1.0
+) -> np.ndarray:
+    """Two passes: a k×1 kernel down the columns and a 1×k kernel along the rows (either order), times scale."""
+    col_k = np.asarray(column, float)[:, None] * scale
     row_k = np.asarray(row, float)[None, :]
     if column_first:
         return conv2d(conv2d(x, col_k), row_k)
     return conv2d(conv2d(x, row_k), col_k)
+
+
+def number(value: float, digits: int = 4) -> str:
+    """A number as a student writes it: no '-0', a real minus sign, up to `digits` significant digits."""
+    value = round(float(value), 10) + 0.0  # -0.0 and float dust like -1e-17 become 0
+    text = f"{value:.{digits}g}"
+    return text.replace("-", "−")
+
+
+def signed_sum(values: list[float]) -> str:
+    """Terms joined as '2 − 2 + 0' (not '2 + -2'), the first one with its own sign."""
+    parts = []
+    for i, v in enumerate(values):
+        v = round(float(v), 10) + 0.0
+        if i == 0:
+            parts.append(number(v))
+        else:
+            parts.append(("− " if v < 0 else "+ ") + number(abs(v)))
+    return " ".join(parts)
 
 
 def multiplications(h: int, w: int, kh: int, kw: int) -> dict[str, int]:

@@ -63,7 +63,7 @@ def test_kernel_that_does_not_fit_is_a_message_not_an_error():
     at.slider(key="keep_sp_d").set_value(3).run()
     at.slider(key="keep_sp_h").set_value(3).run()
     no_exception(at)
-    assert any(t("conv.kernel_too_big", "en") == w.value for w in at.warning)
+    assert any(t("content.conv.no_output", "en", rf=13, h=3, w=7) == w.value for w in at.warning)
 
 
 def test_draw_page_without_a_drawing_gives_a_hint():

@@ -137,3 +137,62 @@ def test_toy_autoencoder_of_fig5():
 
 def test_receptive_field():
     assert cv.receptive_field(3, 1) == 3 and cv.receptive_field(3, 2) == 5
+
+
+@pytest.mark.parametrize("k,s", list(itertools.product(range(1, 9), range(1, 5))))
+def test_transposed_coverage_is_decided_by_k_mod_s(k, s):
+    lo, hi = (k // s) ** 2, (-(-k // s)) ** 2
+    for n in range(2, 9):
+        cov = cv.transposed_coverage(n, k, s)
+        assert (cov.lo, cov.hi, cov.uneven) == (lo, hi, k % s != 0)
+        ones = torch.ones(1, 1, n, n, dtype=torch.float64)
+        counts = F.conv_transpose2d(ones, torch.ones(1, 1, k, k, dtype=torch.float64), stride=s)[0, 0].numpy()
+        inside = cv.transposed_interior(n, k, s)
+        core = counts[inside, inside]
+        per_axis = {k // s, -(-k // s)}
+        assert set(np.unique(core).astype(int)) <= {a * b for a in per_axis for b in per_axis}  # no edge values
+        if core.shape[0] >= s:  # a whole period of the pattern fits: both values appear
+            assert cov.visible and core.min() == lo and core.max() == hi
+
+
+def test_small_inputs_with_k_divisible_by_s_are_not_called_uneven():
+    # regression: k = 6, s = 3 on a 2×2 input and k = 4, s = 2 on small inputs were called "not divisible"
+    for n, k, s in [(2, 6, 3), (2, 4, 2), (3, 4, 2)]:
+        cov = cv.transposed_coverage(n, k, s)
+        assert not cov.uneven and cov.lo == cov.hi == (k // s) ** 2
+    small = cv.transposed_coverage(2, 7, 3)
+    assert small.uneven and not small.visible  # 7 mod 3 ≠ 0, but a 2×2 input has no inside to show it
+
+
+@pytest.mark.parametrize(
+    "name,column,row,scale",
+    [("sobel_x", [1, 2, 1], [-1, 0, 1], 1.0), ("sobel_y", [-1, 0, 1], [1, 2, 1], 1.0),
+     ("gaussian", [1, 2, 1], [1, 2, 1], 1 / 16), ("box_blur", [1, 1, 1], [1, 1, 1], 1 / 9),
+     ("identity", [0, 1, 0], [0, 1, 0], 1.0)],
+)  # fmt: skip
+def test_separable_factors_are_the_small_integers_a_student_expects(name, column, row, scale):
+    sep = cv.separability(cv.KERNEL_PRESETS[name])
+    assert sep.column.tolist() == column and sep.row.tolist() == row
+    assert sep.scale == pytest.approx(scale)
+    assert not np.signbit(sep.column[sep.column == 0]).any()  # no "-0"
+    x = RNG.normal(size=(6, 7))
+    np.testing.assert_allclose(
+        cv.separable_conv2d(x, sep.column, sep.row, scale=sep.scale), signal.correlate2d(x, cv.KERNEL_PRESETS[name],
+                                                                                          mode="valid"), atol=1e-10
+    )  # fmt: skip
+
+
+def test_non_integer_rank_one_kernel_still_factors():
+    kernel = np.outer([0.3, -0.7, 0.25], [1.1, -0.5, np.pi])
+    sep = cv.separability(kernel)
+    np.testing.assert_allclose(sep.scale * cv.outer(sep.column, sep.row), kernel, atol=1e-12)
+    negated = cv.separability(-cv.KERNEL_PRESETS["sobel_x"])
+    assert negated.column.tolist() == [1, 2, 1] and negated.row.tolist() == [1, 0, -1]
+
+
+def test_sums_are_written_with_real_minus_signs_and_no_negative_zero():
+    assert cv.signed_sum([2.0, -2.0, -0.0, 1e-17 * -1, 5.0]) == "2 − 2 + 0 + 0 + 5"
+    assert cv.signed_sum([-1.5, 3.0]) == "−1.5 + 3"
+    assert cv.number(-0.0) == "0" and cv.number(-3.0) == "−3"
+    products = [p for _, _, p in cv.step(cv.FIG2_INPUT, cv.SHARPEN, 2).products]
+    assert "+ -" not in cv.signed_sum(products) and "-0" not in cv.signed_sum(products)

@@ -7,13 +7,18 @@ import plotly.graph_objects as go
 
 
 def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str = "{:g}",
-         colorscale: str = "Blues", height: int | None = None, offset: tuple[int, int] = (0, 0)) -> go.Figure:  # fmt: skip
-    """A matrix as a heatmap with its numbers written in, optional highlighted cells (row, col)."""
+         colorscale: str = "Blues", height: int | None = None, offset: tuple[int, int] = (0, 0),
+         zmid: float | None = None) -> go.Figure:  # fmt: skip
+    """A matrix as a heatmap with its numbers written in, optional highlighted cells (row, col).
+
+    zmid pins that value to the middle colour of a diverging scale (kernels: 0 is white, not dark red).
+    """
     values = np.asarray(values, dtype=float)
     h, w = values.shape
-    text = [["" if np.isnan(v) else fmt.format(round(v, 4)) for v in row] for row in values]  # NaN: not computed yet
+    # + 0.0 turns -0.0 (and rounded float dust) into 0, so no "-0" is written; NaN: not computed yet
+    text = [["" if np.isnan(v) else fmt.format(round(v, 4) + 0.0).replace("-", "−") for v in row] for row in values]
     fig = go.Figure(go.Heatmap(z=values, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
-                               xgap=2, ygap=2, hoverinfo="skip"))  # fmt: skip
+                               xgap=2, ygap=2, hoverinfo="skip", zmid=zmid))  # fmt: skip
     for r, c in highlight or []:
         r, c = r - offset[0], c - offset[1]
         if 0 <= r < h and 0 <= c < w:
