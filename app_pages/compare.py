@@ -54,10 +54,14 @@ n_col = sub.groupby("method", sort=False)["n"].first()
 wide[f.t("compare.n")] = n_col.values
 st.dataframe(wide.style.format(precision=3), width="stretch")
 
-metric = st.segmented_control(
-    f.t("compare.chart_metric"), ["psnr", "ssim", "stroke_psnr"], default="psnr", key="keep_compare_metric",
+with st.expander(f.t("content.guide.why_lower_title")):
+    st.markdown(f.t("content.guide.why_lower"))
+
+# A radio always has one option selected (a segmented control can be clicked off, leaving nothing shown as chosen)
+metric = st.radio(
+    f.t("compare.chart_metric"), ["psnr", "ssim", "stroke_psnr"], index=0, horizontal=True, key="keep_compare_metric",
     format_func=lambda m: f.t("compare.metric." + m),
-) or "psnr"  # fmt: skip
+)  # fmt: skip
 fig = go.Figure()
 for kind in ("gaussian", "speckle"):
     part = sub[sub["kind"] == kind]

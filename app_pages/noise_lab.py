@@ -3,16 +3,22 @@
 import numpy as np
 import streamlit as st
 
-from lib.lab import error_map, example_indices, make_triples
+from lib.i18n import format_number
+from lib.lab import clipping_notes, error_map, example_indices, make_triples
 from lib.ui import cache
-from lib.ui.frame import frame
-from lib.ui.widgets import histogram_before_after_clip, image_strip, noise_controls
+from lib.ui.frame import MODEL_KEY, frame, on_click_set
+from lib.ui.widgets import histogram_before_after_clip, image_strip, noise_controls, textbook_noise_settings
 
 f = frame("page.lab", ("keep_lab_",))
+# The textbook's set-up (Appendix 1): Group B noise, the 50/50 mix, clipping on, seed 0, the Group B model.
+TEXTBOOK = {**textbook_noise_settings("lab"), "keep_lab_count": 6, "keep_lab_seed": 0, "keep_lab_pick": 0,
+            "keep_lab_errors": False, "keep_lab_hist": False, MODEL_KEY: "shipped:seed_B"}  # fmt: skip
 st.caption(f.t("lab.intro"))
 digits = cache.test_digits()
 
 with st.sidebar:
+    st.button(f.t("content.lab.reset"), key="lab_reset", help=f.t("content.lab.reset_help"), width="stretch",
+              on_click=on_click_set(TEXTBOOK))  # fmt: skip
     st.subheader(f.t("noise.header"))
     noise = noise_controls(f, "lab")
     st.subheader(f.t("lab.examples"))
@@ -33,16 +39,35 @@ avg = result.averages()
 
 cols = st.columns(4)
 db = f.t("unit.db")
-cols[0].metric(f.t("lab.avg_psnr_noisy"), f"{avg['psnr_noisy']:.2f} {db}")
-cols[1].metric(
-    f.t("lab.avg_psnr_cleaned"),
-    f"{avg['psnr_cleaned']:.2f} {db}",
-    f"{avg['psnr_cleaned'] - avg['psnr_noisy']:+.2f} {db}",
-)
-cols[2].metric(f.t("lab.avg_ssim_noisy"), f"{avg['ssim_noisy']:.3f}")
-cols[3].metric(
-    f.t("lab.avg_ssim_cleaned"), f"{avg['ssim_cleaned']:.3f}", f"{avg['ssim_cleaned'] - avg['ssim_noisy']:+.3f}"
-)
+
+
+def num(value: float, spec: str) -> str:
+    return format_number(value, f.lang, spec).replace("-", "−")
+
+
+if avg["psnr_noisy"] is None:  # the noise changed nothing: no noisy score, no fake "−75 dB" improvement
+    cols[0].metric(f.t("lab.avg_psnr_noisy"), f.t("content.lab.no_noise"))
+    cols[1].metric(f.t("lab.avg_psnr_cleaned"), f"{num(avg['psnr_cleaned'], '.2f')} {db}")
+    cols[2].metric(f.t("lab.avg_ssim_noisy"), f.t("content.lab.no_noise"))
+    cols[3].metric(f.t("lab.avg_ssim_cleaned"), num(avg["ssim_cleaned"], ".3f"))
+    st.info(f.t("content.lab.no_noise_note"))
+else:
+    cols[0].metric(f.t("lab.avg_psnr_noisy"), f"{num(avg['psnr_noisy'], '.2f')} {db}")
+    cols[1].metric(
+        f.t("lab.avg_psnr_cleaned"),
+        f"{num(avg['psnr_cleaned'], '.2f')} {db}",
+        f"{num(avg['psnr_cleaned'] - avg['psnr_noisy'], '+.2f')} {db}",
+    )
+    cols[2].metric(f.t("lab.avg_ssim_noisy"), num(avg["ssim_noisy"], ".3f"))
+    cols[3].metric(
+        f.t("lab.avg_ssim_cleaned"),
+        num(avg["ssim_cleaned"], ".3f"),
+        num(avg["ssim_cleaned"] - avg["ssim_noisy"], "+.3f"),
+    )
+    if result.untouched.any():
+        st.caption(f.t("content.lab.partly_untouched", n=int(result.untouched.sum()), total=len(indices)))
+    with st.expander(f.t("content.guide.why_lower_title"), expanded=avg["psnr_cleaned"] < avg["psnr_noisy"]):
+        st.markdown(f.t("content.guide.why_lower"))
 
 headers = [f.t("lab.original"), f.t("lab.noisy"), f.t("lab.cleaned")]
 if show_errors:
@@ -55,7 +80,11 @@ for i, idx in enumerate(indices):
         f.t("lab.caption_label", label=int(digits.labels[idx]), index=int(idx)),
         f.t("noise.kind.gaussian" if result.gaussian[i] else "noise.kind.speckle")
         + " · "
-        + f.t("lab.caption_scores", psnr=result.psnr_noisy[i], ssim=result.ssim_noisy[i]),
+        + (
+            f.t("content.lab.no_noise")
+            if result.untouched[i]
+            else f.t("lab.caption_scores", psnr=result.psnr_noisy[i], ssim=result.ssim_noisy[i])
+        ),
         f.t("lab.caption_scores", psnr=result.psnr_cleaned[i], ssim=result.ssim_cleaned[i]),
     ]
     if show_errors:
@@ -70,4 +99,4 @@ for i, idx in enumerate(indices):
 if show_hist:
     st.subheader(f.t("lab.histogram"))
     st.plotly_chart(histogram_before_after_clip(f, result.noisy_raw), key="lab_hist_chart")
-    st.info(f.t("lab.clipped_share", share=100 * result.clipped_share()))
+    st.info("\n\n".join(f.t(key, **params) for key, params in clipping_notes(noise, result)))

@@ -26,20 +26,32 @@ class Triples:
     ssim_noisy: np.ndarray  # (N,)
     ssim_cleaned: np.ndarray  # (N,)
     gaussian: np.ndarray  # (N,) bool: which images got Gaussian (the rest speckle)
+    untouched: np.ndarray  # (N,) bool: the noise changed nothing (speckle s = 0, or Gaussian μ = 0 and D = 0)
 
-    def averages(self) -> dict[str, float]:
-        """Mean of each score over the examples."""
+    def averaged(self) -> np.ndarray:
+        """Which examples the averages cover: those the noise changed (all of them when none was changed)."""
+        touched = ~self.untouched
+        return touched if touched.any() else np.ones_like(touched)
+
+    def averages(self) -> dict[str, float | None]:
+        """Mean of each score over the examples the noise changed; the noisy scores are None when it changed none.
+
+        An unchanged image scores PSNR = ∞ (capped at 100 dB) against itself: averaging that in, or
+        subtracting it from the cleaned score, would state a meaningless number.
+        """
+        use = self.averaged()
+        noisy = not self.untouched.all()
         return {
-            "psnr_noisy": float(self.psnr_noisy.mean()),
-            "psnr_cleaned": float(self.psnr_cleaned.mean()),
-            "ssim_noisy": float(self.ssim_noisy.mean()),
-            "ssim_cleaned": float(self.ssim_cleaned.mean()),
+            "psnr_noisy": float(self.psnr_noisy[use].mean()) if noisy else None,
+            "psnr_cleaned": float(self.psnr_cleaned[use].mean()),
+            "ssim_noisy": float(self.ssim_noisy[use].mean()) if noisy else None,
+            "ssim_cleaned": float(self.ssim_cleaned[use].mean()),
         }
 
-    def clipped_share(self) -> float:
-        """Share of noisy pixel values that fell outside 0..255 (clipping changes them)."""
-        raw = self.noisy_raw
-        return float(((raw < 0) | (raw > 255)).mean())
+    def clipped_share(self, which: np.ndarray | None = None) -> float:
+        """Share of noisy pixel values outside 0..255 (clipping changes them), over all or the `which` images."""
+        raw = self.noisy_raw if which is None else self.noisy_raw[which]
+        return float(((raw < 0) | (raw > 255)).mean()) if raw.size else 0.0
 
 
 def example_indices(count: int, seed: int, total: int) -> np.ndarray:
@@ -71,7 +83,29 @@ def make_triples(
         ssim_noisy=metrics.ssim(clean, shown),
         ssim_cleaned=metrics.ssim(clean, out),
         gaussian=gaussian.numpy(),
+        untouched=(raw == images.float()).flatten(1).all(dim=1).numpy(),
     )
+
+
+def clipping_notes(noise: NoiseConfig, triples: Triples) -> list[tuple[str, dict[str, float]]]:
+    """What the histogram shows, as (locale key, parameters): the share outside 0…255 and why, per noise kind.
+
+    Gaussian noise shifts every pixel by μ: with μ < 0 most of it on the black background (0) goes below
+    zero. Speckle x·N(0, s²) is proportional to the pixel: the background stays 0 and only the strokes
+    spread out, both above 255 and below 0. Whether those values are cut or kept depends on clipping.
+    """
+    if triples.untouched.all():
+        return [("content.clip.no_noise", {})]
+    state = "on" if noise.clip else "off"
+    notes = [(f"content.clip.share.{state}", {"share": triples.clipped_share()})]
+    gauss = triples.gaussian & ~triples.untouched
+    spk = ~triples.gaussian & ~triples.untouched
+    if gauss.any():
+        kind = "gauss_negative" if noise.mean < 0 else "gauss"
+        notes.append((f"content.clip.{kind}.{state}", {"mean": noise.mean, "share": triples.clipped_share(gauss)}))
+    if spk.any():
+        notes.append((f"content.clip.speckle.{state}", {"s": noise.speckle, "share": triples.clipped_share(spk)}))
+    return notes
 
 
 def error_map(reference: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -87,6 +121,12 @@ class CleanedDigit:
     noisy: np.ndarray  # (28, 28) model input
     outputs: dict[str, np.ndarray]  # model name → (28, 28)
     scores: dict[str, dict[str, float]]  # "noisy" and model names → {"psnr", "ssim"}
+    noise_added: bool = True  # False: "clean as it is", the scores compare each output with the input
+
+    @property
+    def untouched(self) -> bool:
+        """Noise was asked for but changed nothing (e.g. speckle s = 0): the noisy score would be a fake 100 dB."""
+        return self.noise_added and bool(np.array_equal(self.noisy, self.clean))
 
 
 def clean_digit(
@@ -107,4 +147,4 @@ def clean_digit(
         out = cleaned(model, noisy, device)
         outputs[name] = out
         scores[name] = {"psnr": float(metrics.psnr(clean, out)), "ssim": float(metrics.ssim(clean, out))}
-    return CleanedDigit(clean, noisy, outputs, scores)
+    return CleanedDigit(clean, noisy, outputs, scores, noise_added=noise is not None)

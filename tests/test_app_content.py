@@ -10,7 +10,7 @@ import pytest
 
 from lib import convolution as cv
 from lib.i18n import t
-from tests.test_app import no_exception, page
+from tests.test_app import app, no_exception, page
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +104,67 @@ def test_inside_calls_only_the_convolutional_model_table_1():
     assert "Table 1" not in at.header[0].value
     at.sidebar.selectbox(key="keep_model").set_value("shipped:seed_B").run()
     assert at.header[0].value == t("inside.table", "en")
+
+
+def test_noise_lab_says_no_noise_instead_of_100_db():
+    at = app()
+    at.sidebar.radio(key="keep_lab_kind").set_value("speckle").run()
+    at.sidebar.slider(key="keep_lab_speckle").set_value(0.0).run()
+    no_exception(at)
+    values = [m.value for m in at.metric]
+    assert values[0] == values[2] == t("content.lab.no_noise", "en")
+    assert all(not m.delta for m in at.metric)  # no red "−75 dB"
+    assert not any("100.0" in m.value for m in at.metric)
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert not any("PSNR 100" in c for c in captions)
+    assert sum(t("content.lab.no_noise", "en") in c for c in captions) == 6
+
+
+def test_histogram_message_with_clipping_off_does_not_claim_clipping():
+    at = app()
+    at.sidebar.toggle(key="keep_lab_hist").set_value(True).run()
+    at.sidebar.toggle(key="keep_lab_clip").set_value(False).run()
+    at.sidebar.radio(key="keep_lab_kind").set_value("speckle").run()
+    no_exception(at)
+    text = " ".join(i.value for i in at.info)
+    assert "were clipped" not in text and "Clipping is off" in text
+    assert "μ" not in text  # speckle's effect is not explained by a negative mean
+
+
+def test_reset_restores_the_textbook_settings_and_numbers():
+    at = app()
+    before = [m.value for m in at.metric]
+    at.sidebar.radio(key="keep_lab_kind").set_value("gaussian").run()
+    at.sidebar.slider(key="keep_lab_mean").set_value(10.0).run()
+    at.sidebar.toggle(key="keep_lab_clip").set_value(False).run()
+    at.sidebar.slider(key="keep_lab_count").set_value(3).run()
+    assert [m.value for m in at.metric] != before
+    at.sidebar.button(key="lab_reset").click().run()
+    no_exception(at)
+    assert at.sidebar.radio(key="keep_lab_kind").value == "mix"
+    assert at.sidebar.slider(key="keep_lab_mean").value == -20.0
+    assert at.sidebar.toggle(key="keep_lab_clip").value is True
+    assert at.sidebar.slider(key="keep_lab_count").value == 6
+    assert [m.value for m in at.metric] == before
+
+
+def test_why_cleaning_can_lower_psnr_is_explained_on_the_lab_and_compare_pages():
+    at = app()
+    at.sidebar.button(key="lab_preset_A").click().run()  # mild Group A noise: where cleaning lowers PSNR
+    no_exception(at)
+    assert t("content.guide.why_lower_title", "en") in [e.label for e in at.expander]
+    cmp = page("app_pages/compare.py")
+    no_exception(cmp)
+    assert t("content.guide.why_lower_title", "en") in [e.label for e in cmp.expander]
+
+
+def test_compare_metric_control_always_shows_a_selection():
+    at = page("app_pages/compare.py")
+    control = at.radio(key="keep_compare_metric")
+    assert control.value == "psnr"
+    control.set_value("ssim").run()
+    no_exception(at)
+    assert at.radio(key="keep_compare_metric").value == "ssim"
+    assert at.radio(key="keep_compare_metric").index is not None  # a radio cannot be clicked off
+    bars = chart_spec(at, "compare_bars")
+    assert bars["layout"]["yaxis"]["title"]["text"] == t("compare.metric.ssim", "en")

@@ -12,6 +12,11 @@ from lib.ui.frame import Frame, on_click_set
 NOISE_DEFAULTS = {"kind": "mix", "mean": PRESETS["B"].mean, "var": PRESETS["B"].var, "speckle": 1.0, "clip": True}
 
 
+def textbook_noise_settings(prefix: str) -> dict[str, object]:
+    """The noise controls' values for the textbook's set-up (Group B, the 50/50 mix, clipping on), by widget key."""
+    return {f"keep_{prefix}_{name}": value for name, value in NOISE_DEFAULTS.items()}
+
+
 def upscale(image: np.ndarray, factor: int = 4) -> np.ndarray:
     """Nearest-neighbour enlargement of a [0, 1] image (H, W) or (H, W, C) to uint8 (crisp pixels)."""
     arr = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
