@@ -78,6 +78,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         fresh_noise=not args.frozen_noise,
         val_size=args.val_size,
         schedule=args.schedule,
+        augment=args.augment,
     )
     device = pick_device(args.device)
     if args.threads:
@@ -235,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-limit", type=int, help="test digits for the final metrics (default all 10,000)")
     p.add_argument("--frozen-noise", action="store_true", help="noise the training set once, as the textbook did")
     p.add_argument("--schedule", choices=["constant", "onecycle"], default="constant", help="learning-rate schedule")
+    p.add_argument(
+        "--augment", action="store_true", help="vary stroke width, contrast, blur, slant, shifts and noise strength"
+    )
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     p.add_argument("--threads", type=int)
     p.add_argument("--quiet", action="store_true")

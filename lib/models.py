@@ -129,6 +129,69 @@ class LinearAutoencoder(nn.Module):
 
 
 @dataclass(frozen=True)
+class BiasFreeUNetConfig:
+    """A small bias-free residual U-Net: 28×28 → 14×14 → 7×7 and back, additive skips, no biases, no BatchNorm."""
+
+    name: str = "bfunet"
+    width: int = 16  # channels at 28×28; twice that at 14×14, four times at 7×7
+
+
+def _bias_free_block(c_in: int, c_out: int, n: int, stride: int = 1) -> nn.Sequential:
+    """n bias-free 3×3 convolutions with ReLU; the first one may stride by 2."""
+    layers: list[nn.Module] = []
+    for i in range(n):
+        layers += [nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, stride=stride if i == 0 else 1, padding=1,
+                             bias=False), nn.ReLU()]  # fmt: skip
+    return nn.Sequential(*layers)
+
+
+class BiasFreeUNet(nn.Module):
+    """Estimates the noise and subtracts it from the input (residual), so the digit is never redrawn.
+
+    No biases and no BatchNorm mean shift anywhere: the network is a product of piecewise-linear maps,
+    so f(αy) = αf(y) (a grey stroke stays grey) and a black input gives a black output.
+    """
+
+    def __init__(self, config: BiasFreeUNetConfig) -> None:
+        super().__init__()
+        c = config.width
+        self.enc1 = _bias_free_block(1, c, 2)  # 28×28
+        self.enc2 = _bias_free_block(c, 2 * c, 2, stride=2)  # 14×14
+        self.bottom = _bias_free_block(2 * c, 4 * c, 3, stride=2)  # 7×7
+        self.up2 = nn.Sequential(nn.ConvTranspose2d(4 * c, 2 * c, 2, stride=2, bias=False))  # 7 → 14
+        self.dec2 = _bias_free_block(2 * c, 2 * c, 2)
+        self.up1 = nn.Sequential(nn.ConvTranspose2d(2 * c, c, 2, stride=2, bias=False))  # 14 → 28
+        self.dec1 = nn.Sequential(
+            nn.Conv2d(c, c, 3, padding=1, bias=False), nn.ReLU(), nn.Conv2d(c, 1, 3, padding=1, bias=False)
+        )
+
+    def stages(self) -> list[tuple[str, nn.Module]]:
+        """The blocks in forward order (the skips add enc2 to up2's output and enc1 to up1's)."""
+        return [("enc1", self.enc1), ("enc2", self.enc2), ("bottom", self.bottom), ("up2", self.up2),
+                ("dec2", self.dec2), ("up1", self.up1), ("dec1", self.dec1)]  # fmt: skip
+
+    def feature_maps(self, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+        """Every block's output and the final image, for the Inside page: [(name, (B, C, H, W)), …]."""
+        e1 = self.enc1(x)  # (B, c, 28, 28)
+        e2 = self.enc2(e1)  # (B, 2c, 14, 14)
+        b = self.bottom(e2)  # (B, 4c, 7, 7)
+        u2 = self.up2(b)  # (B, 2c, 14, 14)
+        d2 = self.dec2(u2 + e2)  # (B, 2c, 14, 14)
+        u1 = self.up1(d2)  # (B, c, 28, 28)
+        noise = self.dec1(u1 + e1)  # (B, 1, 28, 28): the estimated noise
+        out = (x - noise).clamp(0.0, 1.0)  # (B, 1, 28, 28)
+        return [("enc1", e1), ("enc2", e2), ("bottom", b), ("up2", u2), ("dec2", d2), ("up1", u1),
+                ("dec1", noise), ("output", out)]  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, 28, 28) in [0, 1]
+        e1 = self.enc1(x)  # (B, c, 28, 28)
+        e2 = self.enc2(e1)  # (B, 2c, 14, 14)
+        d2 = self.dec2(self.up2(self.bottom(e2)) + e2)  # (B, 2c, 14, 14); bottom is (B, 4c, 7, 7)
+        noise = self.dec1(self.up1(d2) + e1)  # (B, 1, 28, 28)
+        return (x - noise).clamp(0.0, 1.0)  # (B, 1, 28, 28)
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """How to build one registered model from its config."""
 
@@ -140,6 +203,7 @@ class ModelSpec:
 REGISTRY: dict[str, ModelSpec] = {
     "seed": ModelSpec(SeedConfig, SeedAutoencoder, "Table 1 convolutional autoencoder"),
     "linear": ModelSpec(LinearConfig, LinearAutoencoder, "fully connected autoencoder (section 5)"),
+    "bfunet": ModelSpec(BiasFreeUNetConfig, BiasFreeUNet, "bias-free residual U-Net (modern denoiser)"),
 }
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lib.augment import augment_digits, blind_noise
 from lib.checkpoint import Checkpoint
 from lib.data import Digits
 from lib.metrics import psnr
@@ -35,6 +36,7 @@ class TrainConfig:
     channels_last: bool = True  # faster convolutions on CPU; same model, same numbers up to rounding
     val_size: int = 2000  # per-epoch validation digits, held out of the training split
     schedule: str = "constant"  # "constant" (textbook) or "onecycle": warm up to lr, anneal to ~0 by the last epoch
+    augment: bool = False  # lib.augment: varied strokes/contrast/blur/slant/shifts and noise of random strength
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -45,6 +47,8 @@ class TrainConfig:
             raise ValueError(f"unknown schedule {self.schedule!r}; use constant or onecycle")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be ≥ 1, got {self.limit}")
+        if self.augment and not self.fresh_noise:
+            raise ValueError("augmentation makes new digits every epoch; it cannot use frozen noise")
 
 
 @dataclass
@@ -158,11 +162,15 @@ def train(
     for epoch in range(1, config.epochs + 1):
         model.train()
         order = torch.randperm(n, generator=g).to(device)
+        source = augment_digits(images.cpu(), g).to(device) if config.augment else images  # (N, 28, 28) uint8
         running = 0.0
         for step in range(steps):
             idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-            clean = images[idx].float()  # (B, 28, 28) 0..255
-            noisy = frozen[idx] if frozen is not None else add_noise(clean.cpu(), noise, g).to(device)
+            clean = source[idx].float()  # (B, 28, 28) 0..255
+            if config.augment:
+                noisy = blind_noise(clean.cpu(), noise, g).to(device)
+            else:
+                noisy = frozen[idx] if frozen is not None else add_noise(clean.cpu(), noise, g).to(device)
             inputs = to_unit(noisy).unsqueeze(1).contiguous(memory_format=memory_format)  # (B, 1, 28, 28)
             target = to_unit(clean).unsqueeze(1)  # (B, 1, 28, 28)
             loss = criterion(model(inputs), target)
