@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib.lab import clean_digit
 from lib.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES, PreprocessError, open_image, to_mnist_steps
-from lib.report import ReportItem, report_zip, sheet_png
+from lib.report import ReportItem, has_noisy_column, report_parameters, report_zip, sheet_png
 from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
@@ -52,15 +52,12 @@ st.header(f.t("upload.report"))
 if not items:
     st.info(f.t("upload.report_empty"))
 else:
-    headers = {"original": f.t("lab.original"), "noisy": f.t("lab.noisy")}
-    parameters = {
-        "noise": None if noise is None else noise.__dict__, "seed": int(seed), "models": list(models),
-        "preprocessing": {"invert": invert, "threshold": threshold, "contrast": contrast, "procedure": f.t("upload.procedure")},
-        "images": [item.name for item in items],
-    }  # fmt: skip
-    sheet = sheet_png(items, headers)
-    st.image(sheet, caption=f.t("upload.sheet"))
+    procedure = f.t("upload.procedure")
+    preprocessing = {"invert": invert, "threshold": threshold, "contrast": contrast, "procedure": procedure}
+    parameters = report_parameters(f.lang, noise, int(seed), list(models), preprocessing, [it.name for it in items])
+    sheet = sheet_png(items, f.lang)
+    st.image(sheet, caption=f.t("upload.sheet" if has_noisy_column(items) else "content.report.sheet_as_is"))
     c1, c2 = st.columns(2)
     c1.download_button(f.t("upload.download_sheet"), sheet, "denoising_sheet.png", "image/png", key="dl_sheet")
-    c2.download_button(f.t("upload.download_zip"), report_zip(items, parameters, headers), "denoising_report.zip",
+    c2.download_button(f.t("upload.download_zip"), report_zip(items, parameters, f.lang), "denoising_report.zip",
                        "application/zip", key="dl_zip")  # fmt: skip

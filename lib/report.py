@@ -1,4 +1,4 @@
-"""The student's hand-in (textbook task 7): a PNG sheet of all triples and a ZIP with everything."""
+"""The student's hand-in (textbook task 7): a PNG sheet of all triples and a ZIP with everything, in the UI's language."""
 
 from __future__ import annotations
 
@@ -7,16 +7,27 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from lib.i18n import format_number, t
 from lib.lab import CleanedDigit
+from lib.noise import NoiseConfig
 
 CELL = 112  # each 28×28 image drawn ×4
 PAD = 8
-LABEL_H = 30
+LABEL_H = 34  # room for a column header above, and a score line under, each image
+NAME_W = 200
+FONT_PATH = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"  # has Cyrillic; Pillow's default does not
+FONT_SIZE = 12
+LINE_H = 17
+# Russian Excel opens a CSV with ';' between fields and a decimal comma; a UTF-8 byte-order mark makes it read
+# the Cyrillic correctly. English keeps the plain comma-separated form.
+CSV_DIALECT = {"ru": ";", "en": ","}
 
 
 @dataclass(frozen=True)
@@ -27,68 +38,184 @@ class ReportItem:
     result: CleanedDigit
 
 
+@cache
+def font(size: int = FONT_SIZE) -> ImageFont.FreeTypeFont:
+    """The shipped DejaVu Sans at this size (read once)."""
+    return ImageFont.truetype(str(FONT_PATH), size)
+
+
 def _to_pil(image: np.ndarray, size: int = CELL) -> Image.Image:
     arr = (np.clip(np.asarray(image, dtype=np.float64), 0, 1) * 255).round().astype(np.uint8)
     return Image.fromarray(arr, mode="L").resize((size, size), Image.Resampling.NEAREST)
 
 
-def _columns(item: ReportItem) -> list[tuple[str, np.ndarray]]:
-    cols = [("original", item.result.clean), ("noisy", item.result.noisy)]
+def has_noisy_column(items: list[ReportItem]) -> bool:
+    """Whether any digit got noise added: only then is there a noisy image and a noise-free reference."""
+    return any(item.result.noise_added for item in items)
+
+
+def _columns(item: ReportItem, noisy_column: bool) -> list[tuple[str, np.ndarray | None]]:
+    """(method, image) per column; a digit cleaned as it is has no noisy image (None) in a sheet that has the column."""
+    cols: list[tuple[str, np.ndarray | None]] = [("original", item.result.clean)]
+    if noisy_column:
+        cols.append(("noisy", item.result.noisy if item.result.noise_added else None))
     cols += [(name, out) for name, out in item.result.outputs.items()]
     return cols
 
 
-def sheet_png(items: list[ReportItem], headers: dict[str, str] | None = None) -> bytes:
-    """All items as rows of original | noisy | cleaned-by-each-model, with PSNR under every image."""
+def column_title(method: str, lang: str, noise_added: bool = True) -> str:
+    """'original' and 'noisy' in the UI's language; model and filter names are already translated labels."""
+    if method == "original":
+        return t("lab.original" if noise_added else "upload.input", lang)
+    if method == "noisy":
+        return t("lab.noisy", lang)
+    return method
+
+
+def score_text(item: ReportItem, method: str, lang: str) -> str:
+    """The line under an image: PSNR and SSIM, 'no noise' when the noise changed nothing, '' for the original."""
+    result = item.result
+    if method == "original":
+        return ""
+    if method == "noisy" and (not result.noise_added or result.untouched):
+        return t("content.report.no_noise" if result.noise_added else "content.report.not_noised", lang)
+    score = result.scores.get(method)
+    return t("content.report.score", lang, **score) if score else ""
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> str:
+    """The text cut with '…' so it fits `width` pixels in the sheet's font."""
+    if draw.textlength(text, font=font()) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font()) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, width: int) -> list[str]:
+    """Words of the text in lines no wider than `width` pixels."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font()) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def sheet_png(items: list[ReportItem], lang: str = "en") -> bytes:
+    """All items as rows of original | noisy | cleaned-by-each-model, with scores under the images, in `lang`.
+
+    In "clean as it is" mode (no digit got noise) there is no noisy column, and the footnote says the
+    scores compare each output with the input, because no noise-free reference exists.
+    """
     if not items:
         raise ValueError("nothing to put on the sheet")
-    headers = headers or {}
-    ncols = max(len(_columns(it)) for it in items)
-    width = PAD + ncols * (CELL + PAD) + 160
-    height = PAD + LABEL_H + len(items) * (CELL + LABEL_H + PAD)
+    noisy_column = has_noisy_column(items)
+    ncols = max(len(_columns(it, noisy_column)) for it in items)
+    width = PAD + ncols * (CELL + PAD) + NAME_W
+    note = t("content.report.note_reference" if noisy_column else "content.report.note_as_is", lang)
+    note_lines = _wrap(ImageDraw.Draw(Image.new("RGB", (1, 1))), note, width - 2 * PAD)
+    footer = PAD + LINE_H * len(note_lines)
+    height = PAD + LABEL_H + len(items) * (CELL + LABEL_H + PAD) + footer
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default()
-    for c, (name, _) in enumerate(_columns(items[0])):
-        draw.text((PAD + c * (CELL + PAD), PAD), headers.get(name, name)[:22], fill="black", font=font)
+    for c, (name, _) in enumerate(_columns(items[0], noisy_column)):
+        title = column_title(name, lang, noisy_column)
+        draw.text((PAD + c * (CELL + PAD), PAD), _fit(draw, title, CELL + PAD - 2), fill="black", font=font())
     for r, item in enumerate(items):
         top = PAD + LABEL_H + r * (CELL + LABEL_H + PAD)
-        for c, (name, image) in enumerate(_columns(item)):
+        for c, (name, image) in enumerate(_columns(item, noisy_column)):
             left = PAD + c * (CELL + PAD)
-            sheet.paste(_to_pil(image).convert("RGB"), (left, top))
-            score = item.result.scores.get(name)
-            if score:
-                draw.text(
-                    (left, top + CELL + 2), f"{score['psnr']:.1f} dB / {score['ssim']:.2f}", fill="black", font=font
-                )
-        draw.text((PAD + ncols * (CELL + PAD), top + CELL // 2), item.name[:24], fill="black", font=font)
+            if image is None:
+                draw.rectangle((left, top, left + CELL - 1, top + CELL - 1), outline="#bbbbbb")
+            else:
+                sheet.paste(_to_pil(image).convert("RGB"), (left, top))
+            text = score_text(item, name, lang)
+            if text:
+                draw.text((left, top + CELL + 3), _fit(draw, text, CELL + PAD - 2), fill="black", font=font())
+        draw.text((PAD + ncols * (CELL + PAD), top + CELL // 2), _fit(draw, item.name, NAME_W - PAD), fill="black",
+                  font=font())  # fmt: skip
+    for n, line in enumerate(note_lines):
+        draw.text((PAD, height - footer + n * LINE_H), line, fill="#333333", font=font())
     buf = io.BytesIO()
     sheet.save(buf, format="PNG")
     return buf.getvalue()
 
 
-def metrics_csv(items: list[ReportItem]) -> str:
-    """One row per (digit, method): PSNR and SSIM against the un-noised digit."""
+def metrics_csv(items: list[ReportItem], lang: str = "en") -> str:
+    """One row per (digit, method): PSNR and SSIM and what they compare with, headers and numbers in `lang`'s style."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["image", "method", "psnr_db", "ssim"])
+    writer = csv.writer(buf, delimiter=CSV_DIALECT[lang], lineterminator="\r\n")
+    writer.writerow([t(f"content.report.csv.{col}", lang) for col in ("image", "method", "psnr", "ssim", "reference")])
     for item in items:
-        for method, score in item.result.scores.items():
-            writer.writerow([item.name, method, f"{score['psnr']:.3f}", f"{score['ssim']:.4f}"])
-    return buf.getvalue()
+        result = item.result
+        reference = t("content.report.ref_clean" if result.noise_added else "content.report.ref_input", lang)
+        for method, score in result.scores.items():
+            if method == "noisy" and (not result.noise_added or result.untouched):
+                continue  # no noisy image, or one identical to the reference: its "100 dB" would be meaningless
+            title = column_title(method, lang, result.noise_added)
+            psnr, ssim = format_number(score["psnr"], lang, ".3f"), format_number(score["ssim"], lang, ".4f")
+            writer.writerow([item.name, title, psnr, ssim, reference])
+    return "\ufeff" + buf.getvalue()
 
 
-def report_zip(items: list[ReportItem], parameters: dict[str, Any], headers: dict[str, str] | None = None) -> bytes:
-    """ZIP: sheet.png, every image as PNG, metrics.csv and parameters.json."""
+def report_parameters(
+    lang: str, noise: NoiseConfig | None, seed: int, models: list[str], preprocessing: dict[str, Any],
+    images: list[str],
+) -> dict[str, Any]:  # fmt: skip
+    """The settings behind the report as a JSON-ready dict with keys (and word values) in `lang`."""
+
+    def key(name: str) -> str:
+        return t(f"content.report.param.{name}", lang)
+
+    if noise is None:
+        noise_part: Any = t("upload.mode.as_is", lang)
+    else:
+        noise_part = {
+            key("kind"): t(f"noise.kind.{noise.kind}", lang),
+            key("mean"): noise.mean,
+            key("var"): noise.var,
+            key("speckle"): noise.speckle,
+            key("clip"): noise.clip,
+        }
+    prep = {key(name): value for name, value in preprocessing.items()}
+    if "invert" in preprocessing:
+        prep[key("invert")] = t(f"upload.invert.{preprocessing['invert']}", lang)
+    return {
+        key("noise"): noise_part,
+        key("seed"): int(seed),
+        key("models"): list(models),
+        key("preprocessing"): prep,
+        key("images"): list(images),
+    }
+
+
+def _file_part(text: str, limit: int = 40) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)[:limit]
+
+
+def report_zip(items: list[ReportItem], parameters: dict[str, Any], lang: str = "en") -> bytes:
+    """ZIP: sheet.png, every image as PNG, metrics.csv and parameters.json, all in `lang`."""
+    noisy_column = has_noisy_column(items)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("sheet.png", sheet_png(items, headers))
+        zf.writestr("sheet.png", sheet_png(items, lang))
         for i, item in enumerate(items, 1):
-            stem = f"{i:02d}_{''.join(ch if ch.isalnum() else '_' for ch in item.name)[:40]}"
-            for name, image in _columns(item):
+            stem = f"{i:02d}_{_file_part(item.name)}"
+            for name, image in _columns(item, noisy_column):
+                if image is None:
+                    continue
                 png = io.BytesIO()
                 _to_pil(image, 28).save(png, format="PNG")
-                zf.writestr(f"images/{stem}_{name}.png", png.getvalue())
-        zf.writestr("metrics.csv", metrics_csv(items))
+                title = _file_part(column_title(name, lang, item.result.noise_added), 30)
+                number = _column_number(item, name, noisy_column)
+                zf.writestr(f"images/{stem}_{number:02d}_{title}.png", png.getvalue())
+        zf.writestr("metrics.csv", metrics_csv(items, lang).encode("utf-8"))
         zf.writestr("parameters.json", json.dumps(parameters, indent=1, ensure_ascii=False, default=str))
     return buf.getvalue()
+
+
+def _column_number(item: ReportItem, method: str, noisy_column: bool) -> int:
+    """The column number of a method in the item's row (keeps file names unique and in sheet order)."""
+    return [name for name, _ in _columns(item, noisy_column)].index(method) + 1

@@ -168,3 +168,16 @@ def test_compare_metric_control_always_shows_a_selection():
     assert at.radio(key="keep_compare_metric").index is not None  # a radio cannot be clicked off
     bars = chart_spec(at, "compare_bars")
     assert bars["layout"]["yaxis"]["title"]["text"] == t("compare.metric.ssim", "en")
+
+
+def test_upload_report_in_clean_as_it_is_mode_claims_no_reference(test_digits):
+    from tests.test_app_pages import png_bytes
+
+    at = page("app_pages/upload.py", lang="ru")
+    at.file_uploader(key="upload_files").set_value(("d.png", png_bytes(test_digits, 3), "image/png")).run()
+    no_exception(at)
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert t("content.report.sheet_as_is", "ru") in captions and t("upload.sheet", "ru") not in captions
+    at.radio(key="keep_up_mode").set_value("add_noise").run()
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert t("upload.sheet", "ru") in captions

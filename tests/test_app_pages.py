@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 import pytest
 from PIL import Image
@@ -100,28 +99,6 @@ def test_upload_with_added_noise_in_russian(test_digits):
     no_exception(at)
     assert not at.error
     assert any(m.value == f"**{t('lab.noisy', 'ru')}**" for m in at.markdown)
-
-
-def test_report_zip_contents(test_digits):
-    from lib.lab import clean_digit
-    from lib.models import SeedConfig, build_model
-    from lib.noise import preset
-    from lib.preprocess import to_mnist
-    from lib.report import ReportItem, metrics_csv, report_zip, sheet_png
-
-    digit = to_mnist(Image.open(io.BytesIO(png_bytes(test_digits))))
-    result = clean_digit({"seed": build_model(SeedConfig()).eval()}, digit, preset("B").with_kind("gaussian"), 0)
-    items = [ReportItem("seven.png", result), ReportItem("drawing 1", result)]
-    sheet = Image.open(io.BytesIO(sheet_png(items)))
-    assert sheet.size[1] > 2 * 112
-    data = zipfile.ZipFile(io.BytesIO(report_zip(items, {"seed": 0})))
-    names = set(data.namelist())
-    assert {"sheet.png", "metrics.csv", "parameters.json"} <= names
-    assert "images/01_seven_png_original.png" in names and "images/02_drawing_1_seed.png" in names
-    rows = metrics_csv(items).splitlines()
-    assert rows[0] == "image,method,psnr_db,ssim" and len(rows) == 1 + 2 * 2
-    with pytest.raises(ValueError):
-        sheet_png([])
 
 
 def test_explainer_filters_the_students_drawing(test_digits):

@@ -110,7 +110,8 @@ def render_cleaned(f: Frame, result, noise_added: bool = True) -> None:
     """Original | noisy | each model's output, scored against the un-noised digit (or the input when none)."""
     if noise_added:
         images = [(result.clean, f.t("lab.original")), (result.noisy, f.t("lab.noisy"))]
-        captions = ["", f.t("lab.caption_scores", **result.scores["noisy"])]
+        noisy_caption = "content.lab.no_noise" if result.untouched else None  # e.g. s = 0: not a "100 dB" score
+        captions = ["", f.t(noisy_caption) if noisy_caption else f.t("lab.caption_scores", **result.scores["noisy"])]
     else:
         images, captions = [(result.clean, f.t("upload.input"))], [f.t("upload.no_reference")]
     for name, out in result.outputs.items():
