@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib.canvas import canvas_to_image
+from lib.canvas import canvas_to_image, check_drawing
 from lib.lab import clean_digit
 from lib.preprocess import check_digit, to_mnist_steps
 from lib.report import ReportItem
@@ -44,7 +44,13 @@ def canvas_part() -> None:
             st.info(f.t("draw.empty"))
             return
         try:
-            steps = to_mnist_steps(canvas_to_image(image_data))
+            drawing = canvas_to_image(image_data)
+            check_canvas = check_drawing(drawing)
+            if check_canvas.problem not in (None, "empty"):  # filled, scribbled over, a dot, scattered marks
+                st.warning(f.t(f"content.draw.{check_canvas.problem}", ink=check_canvas.ink_fraction,
+                               box=check_canvas.box_fraction, blobs=check_canvas.blobs))  # fmt: skip
+                return
+            steps = to_mnist_steps(drawing, invert="no")  # the canvas is white ink on black: never invert it
         except ValueError:  # PreprocessError (no ink) or canvas data of an unexpected shape
             st.info(f.t("draw.empty"))
             return

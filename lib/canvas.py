@@ -1,9 +1,12 @@
-"""Drawing-canvas pixels → a PIL image that to_mnist understands (white ink on black)."""
+"""Drawing-canvas pixels → a PIL image that to_mnist understands (white ink on black), and a check that it is a digit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 
 def canvas_to_image(rgba: np.ndarray) -> Image.Image:
@@ -14,3 +17,61 @@ def canvas_to_image(rgba: np.ndarray) -> Image.Image:
     brightness = arr[..., :3].max(axis=2)  # (H, W) 0..255
     alpha = arr[..., 3] / 255.0 if arr.shape[2] == 4 else 1.0
     return Image.fromarray(np.clip(brightness * alpha, 0, 255).astype(np.uint8), mode="L")
+
+
+# A drawing that looks like an MNIST digit: thresholds as fractions of the canvas, so any canvas size works.
+FILLED = 0.5  # ink on more than half the canvas: painted over (or filled white), not drawn with a line
+SCRIBBLE_INK = 0.4  # a digit drawn with the thickest line covers about a third of the canvas; more is a scribble
+MAX_HOLES = 3  # enclosed background regions: an 8 has two; a scribble criss-crosses into many
+HOLE_SHARE = 0.003  # holes smaller than this share of the canvas are gaps in a retraced stroke, not loops
+MIN_BOX = 0.2  # the ink's bounding box must span this share of the canvas side: less is a dot or a tick
+MAX_BLOBS = 3  # digits are one or two strokes (a 4 or 5 drawn in pieces: three)
+BLOB_SHARE = 0.03  # blobs smaller than this share of all ink are specks, not strokes
+
+
+@dataclass(frozen=True)
+class DrawingCheck:
+    """Whether a canvas drawing can be a digit, and the numbers the message quotes."""
+
+    problem: str | None  # None, or "empty", "filled", "scribble", "too_small", "blobs"
+    ink_fraction: float  # share of the canvas covered by ink
+    box_fraction: float  # the ink's bounding box: longer side / canvas side
+    blobs: int  # separate strokes (specks ignored)
+    holes: int = 0  # background regions the ink encloses (tiny gaps ignored)
+
+    @property
+    def looks_like_digit(self) -> bool:
+        """True when none of the checks objects."""
+        return self.problem is None
+
+
+def check_drawing(image: Image.Image | np.ndarray) -> DrawingCheck:
+    """Is a white-on-black canvas drawing plausibly one digit? Coverage, bounding box and stroke count decide."""
+    gray = np.asarray(image, dtype=np.float64)  # (H, W) 0..255, ink bright
+    ink = gray > 127
+    share = float(ink.mean())
+    if not ink.any():
+        return DrawingCheck("empty", 0.0, 0.0, 0)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    box_h, box_w = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    box = max(box_h / ink.shape[0], box_w / ink.shape[1])
+    labels, count = ndimage.label(ink, structure=np.ones((3, 3)))  # 8-connected: a diagonal stroke is one blob
+    sizes = np.bincount(labels.ravel())[1:]
+    blobs = int((sizes >= BLOB_SHARE * ink.sum()).sum())
+    background, _ = ndimage.label(~ink)  # 4-connected background; a region off the border is a hole
+    border = np.unique(np.concatenate([background[0], background[-1], background[:, 0], background[:, -1]]))
+    areas = np.bincount(background.ravel())
+    areas[border] = 0
+    areas[0] = 0
+    holes = int((areas >= HOLE_SHARE * ink.size).sum())
+    if share > FILLED:
+        problem: str | None = "filled"
+    elif share > SCRIBBLE_INK or holes > MAX_HOLES:
+        problem = "scribble"
+    elif box < MIN_BOX:
+        problem = "too_small"
+    elif blobs > MAX_BLOBS:
+        problem = "blobs"
+    else:
+        problem = None
+    return DrawingCheck(problem, share, float(box), blobs, holes)

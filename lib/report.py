@@ -115,6 +115,8 @@ def sheet_png(items: list[ReportItem], lang: str = "en") -> bytes:
     ncols = max(len(_columns(it, noisy_column)) for it in items)
     width = PAD + ncols * (CELL + PAD) + NAME_W
     note = t("content.report.note_reference" if noisy_column else "content.report.note_as_is", lang)
+    if noisy_column and not all(item.result.noise_added for item in items):
+        note += " " + t("content.report.note_mixed", lang)  # rows cleaned as they are compare with their input
     note_lines = _wrap(ImageDraw.Draw(Image.new("RGB", (1, 1))), note, width - 2 * PAD)
     footer = PAD + LINE_H * len(note_lines)
     height = PAD + LABEL_H + len(items) * (CELL + LABEL_H + PAD) + footer

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from lib.canvas import canvas_to_image
-from lib.preprocess import PreprocessError, check_digit, to_mnist
+from lib.canvas import canvas_to_image, check_drawing
+from lib.preprocess import PreprocessError, check_digit, to_mnist, to_mnist_steps
 
 
 def stroke_canvas(background_alpha: int) -> np.ndarray:
@@ -42,3 +43,51 @@ def test_scribble_over_the_whole_canvas_is_not_a_digit():
 def test_bad_canvas_shape_is_rejected():
     with pytest.raises(ValueError):
         canvas_to_image(np.zeros((10, 10)))
+
+
+def canvas(draw, size: int = 280) -> np.ndarray:
+    """A black canvas with white ink drawn by `draw(ImageDraw)`, as the grayscale array canvas_to_image gives."""
+    image = Image.new("L", (size, size), 0)
+    draw(ImageDraw.Draw(image))
+    return np.asarray(image)
+
+
+def test_mnist_digits_and_bold_strokes_pass_the_drawing_check(test_digits):
+    for i in range(300):  # real handwriting, scaled to a canvas as a student would fill it
+        drawn = Image.fromarray(test_digits.images[i].numpy()).resize((280, 280), Image.Resampling.BILINEAR)
+        assert check_drawing(drawn).looks_like_digit, i
+    for width in (6, 20, 40):  # the stroke slider's range
+        eight = canvas(lambda d, w=width: (d.ellipse((70, 20, 210, 140), outline=255, width=w),
+                                           d.ellipse((60, 130, 220, 270), outline=255, width=w)))  # fmt: skip
+        one = canvas(lambda d, w=width: d.line((140, 20, 140, 260), fill=255, width=w))
+        assert check_drawing(eight).looks_like_digit and check_drawing(one).looks_like_digit
+    small_canvas = canvas(lambda d: d.ellipse((20, 10, 100, 110), outline=255, width=8), size=120)
+    assert check_drawing(small_canvas).looks_like_digit  # thresholds are shares of the canvas, not pixels
+
+
+def test_canvas_filled_white_is_rejected_not_inverted():
+    filled = np.full((280, 280), 255, dtype=np.uint8)
+    filled[:, :30] = 0  # the strip the brush missed
+    # before: auto-inversion turned the unpainted strip into "the digit" and the old check accepted it
+    old = to_mnist_steps(Image.fromarray(filled))
+    assert old.inverted and check_digit(old.final).looks_like_digit
+    check = check_drawing(filled)
+    assert check.problem == "filled" and check.ink_fraction > 0.85
+    with pytest.raises(PreprocessError):  # the page never inverts a canvas: its white is ink, there is no digit
+        to_mnist_steps(Image.fromarray(filled), invert="no")
+
+
+def test_scribble_dot_and_scattered_marks_are_not_digits():
+    rng = np.random.default_rng(0)
+    points = [tuple(int(v) for v in rng.integers(10, 270, 2)) for _ in range(40)]
+    scribble = canvas(lambda d: d.line(points, fill=255, width=12, joint="curve"))
+    assert check_drawing(scribble).problem == "scribble"
+    dense = canvas(lambda d: d.line(points[:10], fill=255, width=40, joint="curve"))  # few, but thick, lines
+    assert check_drawing(dense).problem == "scribble"
+    dot = canvas(lambda d: d.ellipse((130, 130, 150, 150), fill=255))
+    assert check_digit(to_mnist(Image.fromarray(dot))).looks_like_digit  # the old check let a dot through
+    assert check_drawing(dot).problem == "too_small"
+    spots = canvas(lambda d: [d.ellipse((x, y, x + 20, y + 20), fill=255) for x, y in
+                              [(20, 20), (200, 20), (20, 200), (200, 200), (120, 120)]])  # fmt: skip
+    assert check_drawing(spots).problem == "blobs" and check_drawing(spots).blobs == 5
+    assert check_drawing(np.zeros((280, 280))).problem == "empty"

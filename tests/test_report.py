@@ -129,3 +129,12 @@ def test_zip_holds_translated_parameters_csv_and_every_image(model, digit):
     assert not any(ch.isascii() and ch.isalpha() for ch in "".join(loaded))  # every key is Russian
     with pytest.raises(ValueError):
         sheet_png([])
+
+
+def test_mixed_sheet_says_which_rows_compare_with_their_input(model, digit):
+    noised = ReportItem("a", clean_digit({"m": model}, digit, NoiseConfig(kind="gaussian"), 0))
+    as_is = ReportItem("b", clean_digit({"m": model}, digit, None, 0))
+    tall = Image.open(io.BytesIO(sheet_png([noised, as_is], "ru")))
+    plain = Image.open(io.BytesIO(sheet_png([noised, noised], "ru")))
+    assert tall.size[1] > plain.size[1]  # the extra footnote line
+    assert report.score_text(as_is, "noisy", "ru") == t("content.report.not_noised", "ru")
