@@ -7,6 +7,7 @@ import streamlit as st
 
 from lib import checkpoint as ckpt_io
 from lib.data import train_val_split
+from lib.i18n import format_duration
 from lib.jobs import TrainingJob
 from lib.models import REGISTRY
 from lib.train import TrainConfig, history_csv
@@ -16,8 +17,9 @@ from lib.ui.widgets import noise_controls
 
 JOB = "train_job"
 RUNS = "train_runs"
+SEEN = "train_seen_end"  # the job whose end the page has already redrawn for
 
-f = frame("page.train", ("keep_train_",))
+f = frame("page.train")
 st.caption(f.t("train.intro"))
 job: TrainingJob | None = st.session_state.get(JOB)
 busy = job is not None and job.active
@@ -28,14 +30,21 @@ with left:
         f.t("train.model"),
         list(REGISTRY),
         key="keep_train_model",
+        persist_state="session",
         format_func=lambda k: f.t(f"model.{k}"),
         disabled=busy,
     )
     with st.expander(f.t("noise.header"), expanded=False):
         noise = noise_controls(f, "train")
-    epochs = st.number_input(f.t("train.epochs"), 1, 120, 5, key="keep_train_epochs", help=f.t("train.epochs_help"))
-    lr = st.number_input(f.t("train.lr"), 1e-5, 1.0, 0.003, step=0.0005, format="%.4f", key="keep_train_lr")
-    batch = st.select_slider(f.t("train.batch"), [8, 16, 32, 64, 128, 256], 32, key="keep_train_batch")
+    epochs = st.number_input(
+        f.t("train.epochs"), 1, 120, 5, key="keep_train_epochs", persist_state="session", help=f.t("train.epochs_help")
+    )
+    lr = st.number_input(
+        f.t("train.lr"), 1e-5, 1.0, 0.003, step=0.0005, format="%.4f", key="keep_train_lr", persist_state="session"
+    )
+    batch = st.select_slider(
+        f.t("train.batch"), [8, 16, 32, 64, 128, 256], 32, key="keep_train_batch", persist_state="session"
+    )
     stop_loss = st.number_input(
         f.t("train.stop_loss"),
         0.0,
@@ -44,34 +53,68 @@ with left:
         step=0.0005,
         format="%.4f",
         key="keep_train_stop",
+        persist_state="session",
         help=f.t("train.stop_help"),
     )
     subset = st.slider(
-        f.t("train.subset"), 500, 58000, 6000, step=500, key="keep_train_subset", help=f.t("train.subset_help")
+        f.t("train.subset"),
+        500,
+        58000,
+        6000,
+        step=500,
+        key="keep_train_subset",
+        persist_state="session",
+        help=f.t("train.subset_help"),
     )
-    seed = st.number_input(f.t("train.seed"), 0, 2**31 - 1, 0, key="keep_train_seed")
-    fresh = st.toggle(f.t("train.fresh_noise"), True, key="keep_train_fresh", help=f.t("train.fresh_help"))
+    seed = st.number_input(f.t("train.seed"), 0, 2**31 - 1, 0, key="keep_train_seed", persist_state="session")
+    fresh = st.toggle(
+        f.t("train.fresh_noise"), True, key="keep_train_fresh", persist_state="session", help=f.t("train.fresh_help")
+    )
 
+    queue = cache.training_queue()
+    planned = int(epochs) * int(subset)
+    cap = cache.training_setting("max_images")
+    too_long = planned > cap and not busy
+    if too_long:
+        st.warning(f.t("load.over_cap", epochs=int(epochs), digits=int(subset), images=planned, cap=cap))
+    elif not busy:
+        running, _ = queue.load()
+        sharing = min(queue.capacity, running + 1)
+        key = "load.expected" if sharing == 1 else "load.expected_shared"
+        duration = format_duration(queue.expected_seconds(planned, sharing), f.lang)
+        st.caption(f.t(key, duration=duration, epochs=int(epochs), digits=int(subset)))
     start_col, stop_col = st.columns(2)
-    if start_col.button(f.t("train.start"), type="primary", disabled=busy, key="train_start", width="stretch"):
+    start = start_col.button(
+        f.t("train.start"), type="primary", disabled=busy or too_long, key="train_start", width="stretch"
+    )
+    if start and not busy:
         config = TrainConfig(
             model=model_name, epochs=int(epochs), lr=float(lr), batch_size=int(batch), stop_loss=float(stop_loss),
             seed=int(seed), limit=int(subset), fresh_noise=bool(fresh), val_size=1000,
         )  # fmt: skip
         train_part, val_part = train_val_split(cache.train_digits(), 1000)
-        job = TrainingJob(config, noise, train_part, val_part, cache.training_slots(), cache.device())
+        job = TrainingJob(config, noise, train_part, val_part, queue, cache.device(), owner=cache.current_session_id())
         st.session_state[JOB] = job
         job.start()
-        busy = True
-    if stop_col.button(f.t("train.stop"), disabled=not busy, key="train_stop", width="stretch"):
+        st.rerun()  # draw the whole page again: Start greyed out, Stop live, the progress panel polling
+    queued = busy and job.state == "queued"
+    if stop_col.button(f.t("load.cancel" if queued else "train.stop"), disabled=not busy, key="train_stop",
+                       width="stretch"):  # fmt: skip
         job.stop()
 
 
+def thin(points: list[tuple[float, float]], most: int = 600) -> list[tuple[float, float]]:
+    """Every k-th point (and the last) so the chart sent each second stays small."""
+    step = max(1, len(points) // most)
+    return points[::step] + ([points[-1]] if points and (len(points) - 1) % step else [])
+
+
 def curve(history: list[dict[str, float]], running: list[tuple[float, float]]) -> go.Figure:
-    """Running train loss (left axis) and validation PSNR after each epoch (right axis)."""
+    """Smoothed batch loss over fractional epochs (left axis) and validation PSNR after each epoch (right axis)."""
     fig = go.Figure()
     if running:
-        fig.add_scatter(x=[e for e, _ in running], y=[v for _, v in running], name=f.t("train.loss"), mode="lines")
+        shown = thin(running)
+        fig.add_scatter(x=[e for e, _ in shown], y=[v for _, v in shown], name=f.t("train.loss"), mode="lines")
     if history:
         fig.add_scatter(x=[r["epoch"] for r in history], y=[r.get("val_psnr") for r in history],
                         name=f.t("train.val_psnr"), mode="lines+markers", yaxis="y2")  # fmt: skip
@@ -95,26 +138,45 @@ def register_result(job: TrainingJob) -> None:
     job.name = name
 
 
+def show_progress(job: TrainingJob) -> None:
+    """Where the job is: its place in the queue, or the progress bar, ETA and the live curve."""
+    queue = cache.training_queue()
+    if job.state == "queued":
+        info = queue.info(job)
+        st.warning(f.t("load.queued", place=info.place, running=info.running, capacity=info.capacity,
+                       start=format_duration(info.start_in, f.lang),
+                       duration=format_duration(queue.expected_seconds(job.planned_images, info.capacity), f.lang)))  # fmt: skip
+        st.progress(0.0)
+        return
+    p = job.snapshot()
+    if p is None:  # the slot is taken, the first batch is on its way
+        st.progress(0.0, text=f.t("load.preparing"))
+        return
+    eta = format_duration(job.remaining_seconds(), f.lang)
+    st.progress(min(p.fraction, 1.0), text=f.t("load.progress", epoch=p.epoch, epochs=p.epochs, step=p.step,
+                                                 steps=p.steps_per_epoch, loss=p.loss, eta=eta))  # fmt: skip
+    st.plotly_chart(curve(p.history, job.curve()), key="train_curve")
+
+
 @st.fragment(run_every=1.0 if busy else None)
 def progress_panel() -> None:
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is None:
         st.info(f.t("train.idle"))
         return
-    p = job.snapshot()
-    if job.state == "queued":
-        running, waiting = cache.training_slots().load()
-        st.warning(f.t("train.queued", running=running, capacity=cache.training_slots().capacity, waiting=waiting))
-    if p is not None:
-        eta = f"{p.eta:.0f}" if p.eta == p.eta else "…"
-        st.progress(min(p.fraction, 1.0), text=f.t("train.progress", epoch=p.epoch, epochs=p.epochs, step=p.step,
-                                                     steps=p.steps_per_epoch, loss=p.loss, eta=eta))  # fmt: skip
-        if job.active:
-            st.plotly_chart(curve(p.history, job.curve()), key="train_curve")
+    if job.active:
+        show_progress(job)
+        return
+    if st.session_state.get(SEEN) is not job:  # it has just ended: redraw the page so Start is live again
+        st.session_state[SEEN] = job
+        if job.state in ("done", "stopped") and job.result is not None:
+            register_result(job)  # joins (and is selected in) the sidebar's picker on that rerun
+        st.rerun(scope="app")
     if job.state == "failed":
         st.error(f.t("train.failed", error=job.error))
-    if job.state in ("done", "stopped") and job.result is not None:
-        newly = not any(r is job for r in st.session_state.get(RUNS, []))
+    elif job.result is None:
+        st.info(f.t("load.cancelled"))
+    else:
         register_result(job)
         st.success(f.t("train.finished" if job.state == "done" else "train.stopped", name=job.name,
                        epochs=len(job.result.history)))  # fmt: skip
@@ -124,8 +186,6 @@ def progress_panel() -> None:
                            "application/octet-stream", key="dl_weights")  # fmt: skip
         c2.download_button(f.t("train.download_history"), history_csv(job.result.history),
                            f"{job.name}_history.csv", "text/csv", key="dl_history")  # fmt: skip
-        if newly:
-            st.rerun(scope="app")  # refresh the sidebar's model picker
 
 
 with right:
@@ -138,7 +198,7 @@ with right:
             try:
                 loaded = ckpt_io.load_bytes(weights_file.getvalue(), weights_file.name)
             except ckpt_io.CheckpointError as exc:
-                st.error(f.t("train.load_failed", error=str(exc)))
+                st.error(f.t("train.load_failed", error=exc.text(f.lang)))
             else:
                 name = weights_file.name.removesuffix(".pt")
                 loaded_model = cache.LoadedModel(f"session:{name}", loaded, loaded.build(cache.device()))

@@ -228,6 +228,8 @@ class Student:
         self.media_seen: set[str] = set()
         self.new_media: list[str] = []
         self.errors: list[str] = []  # exception or error elements shown in this run
+        self.alerts: list[tuple[int, str]] = []  # (format, text) of the alerts shown in this run
+        self.progress_texts: list[str] = []  # texts of the progress bars shown in this run
         self.auto_reruns: dict[str, float] = {}  # fragment id → interval
         self._finished: asyncio.Future | None = None
         self._file_urls: asyncio.Future | None = None
@@ -327,8 +329,12 @@ class Student:
         proto = getattr(element, etype)
         if etype == "exception":
             self.errors.append(f"exception {proto.type}: {proto.message}")
-        elif etype == "alert" and proto.format == 1:  # ERROR
-            self.errors.append(f"error: {proto.body[:200]}")
+        elif etype == "progress":
+            self.progress_texts.append(proto.text)
+        elif etype == "alert":
+            self.alerts.append((proto.format, proto.body))
+            if proto.format == 1:  # ERROR
+                self.errors.append(f"error: {proto.body[:200]}")
         elif etype == "imgs":
             for img in proto.imgs:
                 if img.url.startswith("/media/") and img.url not in self.media_seen:
@@ -360,7 +366,7 @@ class Student:
         cs.context_info.url = f"{self.url}/"
         for state in states or []:
             cs.widget_states.widgets.append(state)
-        self.errors = []
+        self.errors, self.alerts, self.progress_texts = [], [], []
         self._finished = asyncio.get_running_loop().create_future()
         await self.ws.send(back.SerializeToString())
         status = await asyncio.wait_for(self._finished, timeout)
@@ -431,7 +437,7 @@ class Student:
 
     async def draw(self) -> float | None:
         """Draw page: the canvas component reports a drawing (its value), the fragment reruns."""
-        wid = next((w for w, (etype, _, _) in self.widgets.items() if etype == "bidi_component"), None)
+        wid = next((w for w, (etype, _, _) in self.widgets.items() if w.endswith("-draw_canvas")), None)
         if wid is None:
             self.stats.fail("draw", "no canvas on the draw page")
             return None
@@ -492,8 +498,8 @@ class Student:
     def has_widget(self, key: str) -> bool:
         return any(w.endswith(f"-{key}") for w in self.widgets)
 
-    async def train(self, subset: int, epochs: int, timeout: float) -> float | None:
-        """Train page: a small run; seconds from Start until the finished model's download button shows."""
+    async def start_training(self, subset: int, epochs: int) -> float | None:
+        """Train page: set the subset and epochs, press Start; when Start was pressed (perf_counter)."""
         if await self.open_page("train") is None:
             return None
         states = [
@@ -502,8 +508,15 @@ class Student:
         ]
         if await self.act("train_settings", states) is None:
             return None
-        start = time.perf_counter()
+        pressed = time.perf_counter()
         if await self.act("train_start", [*states, self.state("train_start", trigger_value=True)]) is None:
+            return None
+        return pressed
+
+    async def train(self, subset: int, epochs: int, timeout: float) -> float | None:
+        """Train page: a run; seconds from Start until the finished model's download button shows."""
+        start = await self.start_training(subset, epochs)
+        if start is None:
             return None
         while time.perf_counter() - start < timeout:
             if self.has_widget("dl_weights"):
@@ -588,7 +601,7 @@ async def class_session(server: Server, students: int, rounds: int, trainings: i
 async def solo_training(url: str, subset: int, epochs: int, stats: Stats) -> float | None:
     """One training alone on the server: the reference speed."""
     s = Student(10_000, url, stats)
-    await s.connect()
+    stats.add("first_page_solo", await s.connect())
     seconds = await s.train(subset, epochs, timeout=900)
     await s.close()
     return seconds
@@ -627,18 +640,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server.start()
     report["server_ready_s"] = round(server.ready_s, 3)
     try:
-        loop_timeout = args.timeout
         if args.trainings and args.solo:
             solo = asyncio.run(asyncio.wait_for(solo_training(server.url, args.train_subset, args.train_epochs,
-                                                               Stats()), loop_timeout))  # fmt: skip
+                                                               stats), args.timeout))  # fmt: skip
             report["solo_training_s"] = solo
         cpu0, reruns0, t0 = server.cpu(), stats.reruns, time.perf_counter()
         if args.soak:
-            report["soak"] = asyncio.run(asyncio.wait_for(soak(server, args.soak, stats), loop_timeout))
+            report["soak"] = asyncio.run(asyncio.wait_for(soak(server, args.soak, stats), args.timeout))
         else:
             report |= asyncio.run(asyncio.wait_for(
                 class_session(server, args.students, args.rounds, args.trainings, args.period, args.pages,
-                              args.train_subset, args.train_epochs, stats), loop_timeout))  # fmt: skip
+                              args.train_subset, args.train_epochs, stats), args.timeout))  # fmt: skip
         cpu = server.cpu() - cpu0
         report["wall_s"] = round(time.perf_counter() - t0, 2)
         report["server_cpu_s"] = round(cpu, 2)
@@ -649,10 +661,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 round(report["solo_training_s"] / t, 3) if t else 0.0 for t in report["training_seconds"]
             ]
         report["rss_end_mb"] = round(server.rss(), 1)
+    except Exception as exc:  # a broken scenario is a failure in the report, and the server still stops
+        stats.fail("scenario", f"{type(exc).__name__}: {exc}")
     finally:
         time.sleep(0.5)
         report["peak_rss_mb"] = round(server.peak_rss, 1)
         server.stop()
+        if args.log:
+            Path(args.log).write_text(server.log())
     report["actions"] = stats.report()
     report["failures"] = sum(len(v) for v in stats.failures.values())
     report["tracebacks"] = server.tracebacks()
@@ -677,6 +693,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--server-option", action="append", default=[],
                    help="extra `streamlit run` option, e.g. runner.postScriptGC=true")  # fmt: skip
     p.add_argument("--json", help="write the report here")
+    p.add_argument("--log", help="copy the server log here")
     return p
 
 

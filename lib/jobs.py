@@ -1,9 +1,13 @@
-"""Background training for the app: a job per session, a few slots per server, a queue for the rest."""
+"""Background training for the app: a job per session, a fair queue per server, at most one training step at a time."""
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 import traceback
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,84 +18,241 @@ from lib.data import Digits
 from lib.noise import NoiseConfig
 from lib.train import Progress, TrainConfig, train
 
+# A first guess of one core's training speed (seconds per image, Table 1 model, batch 32) until this
+# server has measured its own; every finished epoch updates the estimate.
+PRIOR_SECONDS_PER_IMAGE = 0.0006
+CURVE_POINTS = 4000  # loss points kept per job (older ones are thinned, the curve keeps its shape)
 
-class TrainingSlots:
-    """How many trainings may run at once on this server (one object shared by all sessions)."""
 
-    def __init__(self, capacity: int = 2) -> None:
+class Turns:
+    """One training step at a time, first come first served: trainings together use at most one core."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: deque[object] = deque()
+        self._holder: object | None = None
+
+    def acquire(self, who: object) -> None:
+        """Wait until it is `who`'s turn."""
+        with self._cond:
+            self._queue.append(who)
+            while self._holder is not None or self._queue[0] is not who:
+                self._cond.wait()
+            self._queue.popleft()
+            self._holder = who
+
+    def release(self, who: object) -> None:
+        """End `who`'s turn (no-op if it does not hold it)."""
+        with self._cond:
+            if self._holder is who:
+                self._holder = None
+                self._cond.notify_all()
+
+    def yield_turn(self, who: object) -> None:
+        """Let a waiting training take its step, then continue; free when nobody waits."""
+        with self._cond:
+            if not self._queue:
+                return
+        self.release(who)
+        self.acquire(who)
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """What a student sees about their job: place in the queue, trainings running, seconds until it starts."""
+
+    place: int  # 1-based among the waiting jobs, 0 when running or not queued
+    running: int
+    waiting: int
+    capacity: int
+    start_in: float  # seconds until a slot is expected to be free for this job (0 when running)
+
+
+class TrainingQueue:
+    """Server-wide: at most `capacity` trainings hold a slot, the rest wait in order of arrival.
+
+    Trainings holding a slot take turns step by step (`Turns`), so all trainings together use the cores of
+    one step (torch's intra-op threads, a process-wide setting) and the pages keep the rest of the machine.
+    """
+
+    def __init__(self, capacity: int = 2, seconds_per_image: float = PRIOR_SECONDS_PER_IMAGE) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
         self.capacity = capacity
-        self._sem = threading.BoundedSemaphore(capacity)
-        self._lock = threading.Lock()
-        self._running = 0
-        self._waiting = 0
+        self.turns = Turns()
+        self._cond = threading.Condition()
+        self._waiting: list[TrainingJob] = []
+        self._running: list[TrainingJob] = []
+        self._seconds_per_image = seconds_per_image  # one training alone, this server, measured
+        self._gone_since: dict[int, float] = {}  # id(job) → when its session was first seen gone
 
-    def acquire(self, stop: threading.Event, poll: float = 0.2) -> bool:
-        """Wait for a free slot; False if stopped while waiting."""
-        with self._lock:
-            self._waiting += 1
-        try:
-            while not stop.is_set():
-                if self._sem.acquire(timeout=poll):
-                    with self._lock:
-                        self._running += 1
+    # slots ------------------------------------------------------------------------------------------
+    def enter(self, job: TrainingJob) -> None:
+        """Join the end of the queue."""
+        with self._cond:
+            self._waiting.append(job)
+            self._cond.notify_all()
+
+    def wait_for_slot(self, job: TrainingJob, poll: float = 0.2) -> bool:
+        """Block until `job` is first in line and a slot is free; False if it was stopped while waiting."""
+        with self._cond:
+            while True:
+                if job.stop_event.is_set():
+                    if job in self._waiting:
+                        self._waiting.remove(job)
+                    self._cond.notify_all()
+                    return False
+                if self._waiting and self._waiting[0] is job and len(self._running) < self.capacity:
+                    self._waiting.pop(0)
+                    self._running.append(job)
                     return True
-            return False
-        finally:
-            with self._lock:
-                self._waiting -= 1
+                self._cond.wait(poll)
 
-    def release(self) -> None:
-        with self._lock:
-            self._running -= 1
-        self._sem.release()
+    def leave(self, job: TrainingJob) -> None:
+        """Free the job's slot (or its place in line)."""
+        with self._cond:
+            if job in self._running:
+                self._running.remove(job)
+            if job in self._waiting:
+                self._waiting.remove(job)
+            self._gone_since.pop(id(job), None)
+            self._cond.notify_all()
 
     def load(self) -> tuple[int, int]:
         """(running, waiting) right now."""
-        with self._lock:
-            return self._running, self._waiting
+        with self._cond:
+            return len(self._running), len(self._waiting)
+
+    def jobs(self) -> list[TrainingJob]:
+        """Running jobs, then waiting ones in order."""
+        with self._cond:
+            return [*self._running, *self._waiting]
+
+    # time estimates --------------------------------------------------------------------------------
+    @property
+    def seconds_per_image(self) -> float:
+        """One training's measured time per image when it runs alone."""
+        return self._seconds_per_image
+
+    def observe(self, seconds: float, images: int, sharing: int) -> None:
+        """Update the speed estimate from `images` trained in `seconds` while `sharing` trainings took turns."""
+        if images <= 0 or seconds <= 0:
+            return
+        solo = seconds / images / max(1, sharing)
+        with self._cond:
+            self._seconds_per_image = 0.7 * self._seconds_per_image + 0.3 * solo
+
+    def expected_seconds(self, images: int, sharing: int | None = None) -> float:
+        """How long `images` training steps' worth of images take with `sharing` trainings taking turns."""
+        if sharing is None:
+            running, _ = self.load()
+            sharing = min(self.capacity, running + 1)
+        return images * self._seconds_per_image * max(1, sharing)
+
+    def info(self, job: TrainingJob) -> QueueInfo:
+        """The job's place in line and when it is expected to start."""
+        with self._cond:
+            running, waiting = list(self._running), list(self._waiting)
+        if job not in waiting:
+            return QueueInfo(0, len(running), len(waiting), self.capacity, 0.0)
+        place = waiting.index(job) + 1
+        # Slots free up as running jobs finish; each job ahead then takes the first free slot.
+        free_at = sorted(j.remaining_seconds(self) for j in running)
+        free_at += [0.0] * (self.capacity - len(free_at))
+        for ahead in waiting[: place - 1]:
+            start = free_at.pop(0)
+            free_at.append(start + self.expected_seconds(ahead.planned_images, self.capacity))
+            free_at.sort()
+        return QueueInfo(place, len(running), len(waiting), self.capacity, free_at[0])
+
+    # sessions that are gone -----------------------------------------------------------------------
+    def reap(self, session_alive: Callable[[str], bool], grace: float = 15.0, now: float | None = None) -> list:
+        """Stop jobs whose session has been gone for `grace` seconds (a reload reconnects within that)."""
+        now = time.monotonic() if now is None else now
+        stopped = []
+        for job in self.jobs():
+            if not job.owner or session_alive(job.owner):
+                self._gone_since.pop(id(job), None)
+                continue
+            since = self._gone_since.setdefault(id(job), now)
+            if now - since >= grace and not job.stop_event.is_set():
+                job.stop(reason="session_ended")
+                stopped.append(job)
+        return stopped
 
 
-@dataclass
+@dataclass(eq=False)  # a job is itself, never equal to another job with the same settings
 class TrainingJob:
-    """One training run in a worker thread; the page reads `state` and `progress` to draw."""
+    """One training run in a worker thread; the page reads `state`, `snapshot()` and `curve()` to draw."""
 
     config: TrainConfig
     noise: NoiseConfig
     train_digits: Digits
     val_digits: Digits
-    slots: TrainingSlots
+    queue: TrainingQueue
     device: torch.device | str = "cpu"
+    owner: str = ""  # the session that started it; the job stops when that session is gone
     state: str = "new"  # new → queued → running → done | stopped | failed
     progress: Progress | None = None
     result: Checkpoint | None = None
     error: str | None = None
+    stop_reason: str = ""  # "user" or "session_ended"
     name: str = ""  # the model's name in the picker once it has joined it
-    loss_points: list[tuple[float, float]] = field(default_factory=list)  # (epochs done, running loss)
+    loss_points: list[tuple[float, float]] = field(default_factory=list)  # (epochs done, smoothed batch loss)
     stop_event: threading.Event = field(default_factory=threading.Event)
+    started_at: float = 0.0  # when it got its slot (monotonic)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _smoothed: float = math.nan
+    _last_mean: tuple[int, int, float] = (0, 0, 0.0)  # (epoch, step, running mean) of the last report
+
+    @property
+    def planned_images(self) -> int:
+        """Images the run goes through if it is not stopped early: epochs × training digits."""
+        n = len(self.train_digits) if self.config.limit is None else min(self.config.limit, len(self.train_digits))
+        return self.config.epochs * n
 
     def start(self) -> None:
-        """Run in a daemon thread so the page stays responsive."""
+        """Queue the job and run it in a daemon thread so the page stays responsive."""
         self.state = "queued"
+        self.queue.enter(self)
         self._thread = threading.Thread(target=self._run, name="training", daemon=True)
         self._thread.start()
 
     def _on_progress(self, p: Progress) -> None:
         with self._lock:
             self.progress = p
-            if not p.epoch_done and len(self.loss_points) < 5000:
-                self.loss_points.append((p.epoch - 1 + p.step / p.steps_per_epoch, p.loss))
+            if not p.epoch_done:
+                self._record_loss(p)
+        if p.epoch_done:
+            running, _ = self.queue.load()
+            self.queue.observe(p.elapsed, (p.epoch - 1) * p.steps_per_epoch * self.config.batch_size + p.step *
+                               self.config.batch_size, max(1, running))  # fmt: skip
+        self.queue.turns.yield_turn(self)
+
+    def _record_loss(self, p: Progress) -> None:
+        """Per-batch loss recovered from the epoch's running mean, smoothed across epoch boundaries."""
+        epoch, step, mean = self._last_mean
+        same_epoch = epoch == p.epoch and step < p.step
+        batch_loss = (p.loss * p.step - mean * step) / (p.step - step) if same_epoch else p.loss
+        self._last_mean = (p.epoch, p.step, p.loss)
+        # An exponential average over ~20 batches: the curve falls smoothly instead of restarting each epoch.
+        self._smoothed = batch_loss if math.isnan(self._smoothed) else 0.95 * self._smoothed + 0.05 * batch_loss
+        self.loss_points.append((p.epoch - 1 + p.step / p.steps_per_epoch, self._smoothed))
+        if len(self.loss_points) > CURVE_POINTS:
+            self.loss_points = self.loss_points[::2]
 
     def _run(self) -> None:
-        if not self.slots.acquire(self.stop_event):
+        if not self.queue.wait_for_slot(self):
             self.state = "stopped"
             return
+        self.queue.turns.acquire(self)
         try:
             self.state = "running"
+            self.started_at = time.monotonic()
             self.result = train(
                 self.config, self.noise, self.train_digits, self.val_digits, self.device,
-                self._on_progress, self.stop_event, report_every=10,
+                self._on_progress, self.stop_event, report_every=1,
             )  # fmt: skip
             self.state = "stopped" if self.result.train.get("stopped_by_user") else "done"
         except Exception as exc:  # the page shows a message, never a traceback
@@ -99,10 +260,13 @@ class TrainingJob:
             self.state = "failed"
             traceback.print_exc()
         finally:
-            self.slots.release()
+            self.queue.turns.release(self)
+            self.queue.leave(self)
 
-    def stop(self) -> None:
-        """Ask the loop to finish after the current batch (the model so far is kept)."""
+    def stop(self, reason: str = "user") -> None:
+        """Ask the loop to finish after the current batch (the model so far is kept), or leave the queue."""
+        if not self.stop_reason:
+            self.stop_reason = reason
         self.stop_event.set()
 
     def snapshot(self) -> Progress | None:
@@ -111,9 +275,19 @@ class TrainingJob:
             return self.progress
 
     def curve(self) -> list[tuple[float, float]]:
-        """A copy of the running-loss points so far."""
+        """A copy of the smoothed loss points so far: (epochs done as a fraction, loss)."""
         with self._lock:
             return list(self.loss_points)
+
+    def remaining_seconds(self, queue: TrainingQueue | None = None) -> float:
+        """Seconds until this job is expected to finish (its own measured pace once it runs)."""
+        queue = queue or self.queue
+        p = self.snapshot()
+        if self.state == "running" and p is not None and p.fraction > 0.02:
+            return p.eta
+        if self.state == "running" and p is not None:
+            return queue.expected_seconds(round(self.planned_images * (1 - p.fraction)))
+        return queue.expected_seconds(self.planned_images)
 
     @property
     def active(self) -> bool:
@@ -126,4 +300,5 @@ class TrainingJob:
 
     def summary(self) -> dict[str, Any]:
         """Short dict for logs and tests."""
-        return {"state": self.state, "epochs": len(self.result.history) if self.result else 0, "error": self.error}
+        return {"state": self.state, "epochs": len(self.result.history) if self.result else 0, "error": self.error,
+                "stop_reason": self.stop_reason}  # fmt: skip

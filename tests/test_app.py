@@ -174,28 +174,33 @@ def test_tiny_training_run_joins_the_model_picker():
     job = at.session_state["train_job"]
     job.join(timeout=120)
     assert job.state == "done", job.summary()
-    mine = t("sidebar.session_model", "en", name=job.name or "")
+    mine = t("sidebar.my_model", "en", n=1)
     deadline = time.time() + 30
     while time.time() < deadline:
         at.run()
-        if any(mine in o for o in at.sidebar.selectbox(key="keep_model").options):
+        if mine in at.sidebar.selectbox(key="keep_model").options:
             break
     no_exception(at)
-    assert job.name and any(job.name in o for o in at.sidebar.selectbox(key="keep_model").options)
+    assert job.name and mine in at.sidebar.selectbox(key="keep_model").options
+    assert job.name in at.sidebar.selectbox(key="keep_model").help  # the full name is in the picker's help
     assert any(k.startswith("session:") for k in at.session_state["session_models"])
     assert at.session_state["keep_model"] == f"session:{job.name}"  # the new model is selected
     assert len(at.get("download_button")) == 2
 
 
-def test_a_third_training_waits_in_the_queue_with_a_message():
-    import threading
-
+def test_a_third_training_waits_in_the_queue_with_its_place_and_can_cancel(train_digits):
+    from lib.data import Digits
+    from lib.jobs import TrainingJob
+    from lib.noise import preset
+    from lib.train import TrainConfig
     from lib.ui import cache
 
-    slots = cache.training_slots()  # the same server-wide pool the page uses
-    hold = threading.Event()
-    for _ in range(slots.capacity):  # two other students are training
-        assert slots.acquire(hold)
+    queue = cache.training_queue()  # the same server-wide queue the page uses
+    small = Digits(train_digits.images[:2000], train_digits.labels[:2000])
+    others = [TrainingJob(TrainConfig(epochs=50, stop_loss=0, seed=i), preset("B"), small, small, queue)
+              for i in range(queue.capacity)]  # fmt: skip
+    for other in others:  # two other students are training
+        other.start()
     try:
         at = page("app_pages/train.py")
         at.slider(key="keep_train_subset").set_value(500).run()
@@ -203,14 +208,24 @@ def test_a_third_training_waits_in_the_queue_with_a_message():
         at.button(key="train_start").click().run()
         job = at.session_state["train_job"]
         assert job.state == "queued"
+        no_exception(at)
+        assert at.button(key="train_start").disabled
+        assert at.button(key="train_stop").label == t("load.cancel", "en") and not at.button(key="train_stop").disabled
+        warning = at.warning[0].value
+        assert warning.startswith(t("load.queued", "en", place=1, running=2, capacity=2, start="", duration="")[:40])
+        at.button(key="train_stop").click().run()  # cancel
+        job.join(10)
         at.run()
-        expected = t("train.queued", "en", running=slots.capacity, capacity=slots.capacity, waiting=1)
-        assert any(w.value == expected for w in at.warning)
+        no_exception(at)
+        assert job.state == "stopped" and job.result is None
+        assert any(i.value == t("load.cancelled", "en") for i in at.info)
+        assert not at.button(key="train_start").disabled
     finally:
-        for _ in range(slots.capacity):
-            slots.release()
-    job.join(timeout=120)
-    assert job.state == "done"
+        for other in others:
+            other.stop()
+        for other in others:
+            other.join(60)
+    assert queue.load() == (0, 0)
 
 
 def test_loading_weights_selects_them_and_a_corrupt_file_gets_a_message():

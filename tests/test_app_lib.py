@@ -2,7 +2,6 @@
 
 import json
 import re
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +12,9 @@ import torch.nn.functional as F
 from lib import anatomy, i18n
 from lib.compare import section5, section5_finding
 from lib.convolution import transposed_overlap
-from lib.data import Digits
-from lib.jobs import TrainingJob, TrainingSlots
 from lib.lab import example_indices, make_triples
 from lib.models import SeedConfig, build_model
 from lib.noise import NoiseConfig, preset
-from lib.train import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -78,44 +74,6 @@ def test_overlap_is_uneven_exactly_when_kernel_not_divisible_by_stride():
 
     assert inner(8, 7, 3).min() != inner(8, 7, 3).max()
     assert inner(8, 6, 3).min() == inner(8, 6, 3).max()
-
-
-def test_training_slots_queue_the_third_job(train_digits):
-    slots = TrainingSlots(capacity=1)
-    hold = threading.Event()
-    assert slots.acquire(hold)
-    small = Digits(train_digits.images[:64], train_digits.labels[:64])
-    job = TrainingJob(TrainConfig(epochs=1, batch_size=32), preset("B"), small, small, slots)
-    job.start()
-    job.join(0.5)
-    assert job.state == "queued"
-    assert slots.load() == (1, 1)
-    slots.release()
-    job.join(60)
-    assert job.state == "done" and job.result is not None
-    assert slots.load() == (0, 0)
-
-
-def test_a_job_stopped_while_queued_never_runs(train_digits):
-    slots = TrainingSlots(capacity=1)
-    blocker = threading.Event()
-    slots.acquire(blocker)
-    small = Digits(train_digits.images[:64], train_digits.labels[:64])
-    job = TrainingJob(TrainConfig(epochs=1), preset("B"), small, small, slots)
-    job.start()
-    job.stop()
-    job.join(5)
-    assert job.state == "stopped" and job.result is None
-
-
-def test_failed_training_is_reported_not_raised(train_digits):
-    slots = TrainingSlots(capacity=1)
-    empty = Digits(train_digits.images[:0], train_digits.labels[:0])
-    job = TrainingJob(TrainConfig(epochs=1), preset("B"), empty, empty, slots)
-    job.start()
-    job.join(30)
-    assert job.state == "failed" and "no training digits" in job.error
-    assert slots.load() == (0, 0)
 
 
 def test_both_languages_have_the_same_keys_and_placeholders():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +15,13 @@ from torch import nn
 from lib import checkpoint as ckpt_io
 from lib.data import PROJECT_ROOT, Digits, load_split
 from lib.device import pick_device
-from lib.jobs import TrainingSlots
+from lib.jobs import TrainingQueue
 
 WEIGHTS_DIR = PROJECT_ROOT / "weights"
-MAX_PARALLEL_TRAININGS = 2
+# Server-wide training settings a teacher can change: environment variable, or a [training] table in
+# .streamlit/secrets.toml (see README, "Deploy"). max_images caps one run at epochs × training digits.
+TRAINING_DEFAULTS = {"max_images": 400_000, "parallel": 2, "threads": 1}
+SESSION_GRACE_S = 15.0  # a closed tab's training stops this long after its session ended (a reload reconnects)
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,13 @@ def train_digits() -> Digits:
 
 @st.cache_resource(show_spinner=False)
 def device() -> torch.device:
-    """The compute device of this server."""
-    return pick_device("auto")
+    """The compute device of this server; on a CPU also torch's thread count for the whole process."""
+    chosen = pick_device("auto")
+    if chosen.type == "cpu":
+        # Pages compute on a few 28×28 images: many students' runs side by side, one thread each, serve a
+        # class better than every run spreading over all cores; trainings take turns on one such thread.
+        torch.set_num_threads(training_setting("threads"))
+    return chosen
 
 
 def shipped_weights() -> list[Path]:
@@ -58,7 +69,53 @@ def shipped_model(path_str: str, mtime: float) -> LoadedModel:
     return LoadedModel(f"shipped:{path.stem}", loaded, loaded.build(device()))
 
 
+def training_setting(name: str) -> int:
+    """A training setting: env CLASSROOM_TRAIN_<NAME>, else secrets [training] <name>, else the default."""
+    value = os.environ.get(f"CLASSROOM_TRAIN_{name.upper()}")
+    if value is None:
+        try:
+            value = st.secrets.get("training", {}).get(name)
+        except Exception:  # no secrets file, or one that does not parse: the defaults hold
+            value = None
+    try:
+        number = int(value) if value is not None else TRAINING_DEFAULTS[name]
+    except (TypeError, ValueError):
+        number = TRAINING_DEFAULTS[name]
+    return max(1, number)
+
+
+def session_alive(session_id: str) -> bool:
+    """Whether the browser session is still connected (True outside a real server, e.g. under AppTest)."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return True
+    return runtime.get_instance().is_active_session(session_id)
+
+
+def current_session_id() -> str:
+    """This run's session id ('' outside a real session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def _watch(queue: TrainingQueue, period: float = 5.0) -> None:
+    """Server-wide watchdog: stop the trainings of sessions that have ended (closed tab, lost connection)."""
+    while True:
+        time.sleep(period)
+        try:
+            queue.reap(session_alive, SESSION_GRACE_S)
+        except Exception:  # the watchdog must outlive a surprise; the next round tries again
+            import logging
+
+            logging.getLogger(__name__).exception("training watchdog")
+
+
 @st.cache_resource(show_spinner=False)
-def training_slots() -> TrainingSlots:
-    """The one slot pool that limits concurrent trainings on this server."""
-    return TrainingSlots(MAX_PARALLEL_TRAININGS)
+def training_queue() -> TrainingQueue:
+    """The one queue that orders and limits trainings on this server, with its session watchdog."""
+    queue = TrainingQueue(training_setting("parallel"))
+    threading.Thread(target=_watch, args=(queue,), name="training-watchdog", daemon=True).start()
+    return queue

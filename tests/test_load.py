@@ -1,0 +1,67 @@
+"""A real `streamlit run` server under simulated students (bench/load_test.py): no failures, no tracebacks,
+and a closed tab's training stops and frees its slot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bench import load_test
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_short_class_session_has_no_failures_and_no_tracebacks():
+    options = "--students 5 --rounds 2 --period 1 --trainings 1 --train-subset 1000 --train-epochs 1 --no-solo"
+    args = load_test.parser().parse_args([*options.split(), "--timeout", "600"])
+    report = load_test.run(args)
+    assert report["failures"] == 0, report["actions"]
+    assert report["tracebacks"] == [], report["tracebacks"]
+    actions = report["actions"]
+    assert actions["first_page"]["count"] == 5
+    assert actions["lab_seed"]["count"] >= 4 * 2  # four students move the lab while one trains
+    assert actions["training_run"]["count"] == 1
+    for page in ("convolution", "inside", "compare", "draw", "upload", "lab"):
+        assert actions[f"page:{page}"]["count"] == 4, page
+    assert actions["draw"]["count"] == 4 and actions["upload"]["count"] == 4
+    assert actions["media_image"]["count"] > 0
+    assert report["peak_rss_mb"] > 0 and report["server_cpu_s_per_rerun"] > 0
+
+
+async def closed_tab_frees_the_slot(url: str) -> dict[str, float]:
+    stats = load_test.Stats()
+    leaver, waiter = load_test.Student(1, url, stats), load_test.Student(2, url, stats)
+    await leaver.connect()
+    await waiter.connect()
+    # A long run (about 5 minutes alone on two cores) holds the only slot, then its tab is closed.
+    assert await leaver.start_training(subset=58000, epochs=6) is not None
+    deadline = time.monotonic() + 120
+    while not any("1/6" in text for text in leaver.progress_texts) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)  # the page's progress panel refreshes itself every second
+    closed_at = time.monotonic()
+    await leaver.close()
+    # Another student's run waits in the queue, then gets the slot once the closed tab's training has stopped.
+    assert await waiter.start_training(subset=500, epochs=1) is not None
+    queued = any(fmt == 2 for fmt, _ in waiter.alerts)
+    while not waiter.has_widget("dl_weights") and time.monotonic() - closed_at < 150:
+        await asyncio.sleep(0.5)
+    finished = time.monotonic() - closed_at
+    await waiter.close()
+    return {"queued": queued, "finished_after_close_s": finished, "failures": sum(map(len, stats.failures.values()))}
+
+
+def test_a_closed_tabs_training_stops_and_frees_its_slot():
+    server = load_test.Server(env={"CLASSROOM_TRAIN_PARALLEL": "1"})
+    server.start()
+    try:
+        result = asyncio.run(asyncio.wait_for(closed_tab_frees_the_slot(server.url), 400))
+    finally:
+        server.stop()
+    assert result["failures"] == 0, server.log()[-3000:]
+    assert result["queued"]  # the slot was taken by the closed tab's run when the second student pressed Start
+    # The closed tab's run would have needed minutes more; the second run (seconds) finished well within a minute
+    # of the tab closing, so the first one was stopped and its slot freed.
+    assert result["finished_after_close_s"] < 60
+    assert server.tracebacks() == []
