@@ -9,11 +9,16 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
+from skimage.filters import threshold_otsu
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo is fine; decompression bombs are not
 MIN_CONTRAST = 24.0  # ink must stand this far above the paper (0..255) to count as ink
 INK_LEVEL = 0.2  # after contrast stretch, pixels above this bound the crop box
+BACKGROUNDS = ("estimate", "flat")  # paper level estimated per region (uneven light), or one level for the whole
+BG_SIDE = 128  # the background is fitted on a copy at most this big: it varies slowly, and photos stay quick
+BG_DEGREE = 3  # a cubic surface: a lamp at one side, darker corners, a gentle fold of the paper
+BG_ROUNDS = 8  # refits without the ink; it settles in three or four
 BOX = 20  # MNIST: the digit fits a 20×20 box …
 SIZE = 28  # … placed in 28×28 by its centre of mass
 
@@ -33,7 +38,7 @@ class MnistSteps:
 
     gray: np.ndarray  # (H, W) float 0..255 after orientation, compositing on white and grayscale
     inverted: bool  # light paper was detected and flipped to white-on-black
-    stretched: np.ndarray  # (H, W) float [0, 1]: paper level removed, contrast stretched
+    stretched: np.ndarray  # (H, W) float [0, 1]: paper (background) removed, contrast stretched
     cropped: np.ndarray  # (h, w) float [0, 1]: the ink's bounding box
     fitted: np.ndarray  # (≤20, ≤20) float [0, 1]: longer side scaled to 20
     final: np.ndarray  # (28, 28) float32 [0, 1]: centred by centre of mass
@@ -112,21 +117,104 @@ def _place_by_mass(fitted: np.ndarray, size: int) -> tuple[np.ndarray, tuple[int
     return out, (top - (size - h) // 2, left - (size - w) // 2)
 
 
+def _sample(values: np.ndarray, limit: int = 250_000) -> np.ndarray:
+    """A regular subsample of a big picture for its statistics (medians, Otsu): the same answer, much sooner."""
+    step = max(1, int(np.ceil(np.sqrt(values.size / limit))))
+    return values[::step, ::step]
+
+
+def _poly_terms(yy: np.ndarray, xx: np.ndarray, degree: int) -> np.ndarray:
+    """Monomials x^i·y^j with i + j ≤ degree, one column each: (P, terms)."""
+    return np.stack([xx**i * yy**j for i in range(degree + 1) for j in range(degree + 1 - i)], axis=-1)
+
+
+def estimate_background(gray_ink: np.ndarray) -> np.ndarray:
+    """The slowly varying background under bright ink (H, W): a smooth surface fitted to the paper alone.
+
+    Light from a lamp at one side and darker corners vary smoothly, so a cubic surface in x and y
+    describes them. It is fitted by least squares and refitted without the pixels that stand out
+    above it (the ink, a few robust standard deviations up) until those stop changing. The fit runs on
+    a copy at most BG_SIDE pixels wide, and the surface is scaled back up.
+    """
+    h, w = gray_ink.shape
+    scale = min(1.0, BG_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray(gray_ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+    sh, sw = small.shape
+    yy, xx = np.mgrid[0:sh, 0:sw]
+    yy, xx = yy / max(sh - 1, 1) * 2 - 1, xx / max(sw - 1, 1) * 2 - 1  # [-1, 1]: a well-conditioned fit
+    degree = BG_DEGREE if small.size >= 20 * BG_DEGREE**2 else 0  # a tiny picture: one level
+    terms = _poly_terms(yy.ravel(), xx.ravel(), degree)  # (P, T)
+    values = small.ravel().astype(np.float64)
+    # Start from the pixels at or below their neighbourhood's median: ink (bright here) rarely covers half of a
+    # quarter of the picture, and a neighbourhood follows the light across the page where one median would not.
+    local = ndimage.median_filter(small, size=max(3, max(sh, sw) // 4), mode="nearest")
+    paper = (small <= local + 1.0).ravel()
+    for _ in range(BG_ROUNDS):
+        coef, *_ = np.linalg.lstsq(terms[paper], values[paper], rcond=None)
+        residual = values - terms @ coef
+        spread = 1.4826 * float(np.median(np.abs(residual[paper] - np.median(residual[paper]))))
+        keep = residual <= 2.5 * spread + 1.0  # ink stands out above the paper; +1: a perfectly flat background
+        if np.array_equal(keep, paper) or keep.sum() < terms.shape[1] * 3:
+            break
+        paper = keep
+    surface = (terms @ coef).reshape(sh, sw)
+    back = Image.fromarray(surface.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(back, dtype=np.float64)
+
+
+def ink_relief(gray: np.ndarray, inverted: bool, background: str = "estimate") -> tuple[np.ndarray, np.ndarray | float]:
+    """How much each pixel stands out from the paper, in 0..255 units (H, W), ink bright, and the paper's noise σ.
+
+    "estimate": light paper is divided by its own estimated brightness (a shaded corner then counts
+    like a lit one: the ink's contrast scales with the light too); a dark background has its estimate
+    subtracted. "flat": one paper level for the whole picture (the median of the picture or its border).
+    """
+    gray_ink = 255.0 - gray if inverted else gray
+    if background == "flat":
+        # The border is usually paper; the global median also is unless ink covers over half the picture.
+        paper = min(float(np.median(gray_ink)), float(np.median(_border(gray_ink))))
+        return gray_ink - paper, 0.0
+    if background != "estimate":
+        raise ValueError(f"background must be one of {BACKGROUNDS}, got {background!r}")
+    level = estimate_background(gray_ink)
+    residual = gray_ink - level  # (H, W): paper ≈ 0 ± its grain, ink well above
+    sample = _sample(residual)
+    spread = 1.4826 * float(np.median(np.abs(sample - np.median(sample))))  # robust σ: ink is the minority
+    if not inverted:
+        return residual, spread
+    paper = np.maximum(255.0 - level, 8.0)  # the paper's own brightness in the original picture
+    # dividing by the paper's brightness scales its grain too: a shaded corner is noisier in relief units
+    return 255.0 * residual / paper, 255.0 * spread / paper
+
+
 def to_mnist_steps(
-    image: Image.Image, invert: str = "auto", threshold: float = 0.0, contrast: float = 1.0
-) -> MnistSteps:
-    """MNIST's own procedure, step by step: grayscale, white-on-black, crop, 20×20, centre of mass."""
+    image: Image.Image, invert: str = "auto", threshold: float = 0.0, contrast: float = 1.0,
+    background: str = "estimate",
+) -> MnistSteps:  # fmt: skip
+    """MNIST's own procedure, step by step: grayscale, white-on-black, background removed, crop, 20×20, centre of mass.
+
+    With background="estimate" (the default) the paper level is estimated region by region and Otsu's
+    threshold separates ink from what is left of the paper, so an unevenly lit phone photo needs no
+    manual threshold; "flat" uses one paper level for the whole picture.
+    """
     gray = to_gray(image)  # (H, W) 0..255
     if gray.size == 0:
         raise PreprocessError("no_ink", "empty image")
     inverted = bool(np.median(_border(gray)) > 127) if invert == "auto" else invert == "yes"
-    gray_ink = 255.0 - gray if inverted else gray
-    # The border is usually paper; the global median also is unless ink covers over half the picture.
-    paper = min(float(np.median(gray_ink)), float(np.median(_border(gray_ink))))
-    peak = float(gray_ink.max())
-    if peak - paper < MIN_CONTRAST:
+    relief, noise = ink_relief(gray, inverted, background)  # (H, W) 0..255 units, paper ≈ 0; σ of the paper
+    if float(relief.max()) < MIN_CONTRAST:
         raise PreprocessError("no_ink", "no ink found: the picture is (almost) uniform")
-    stretched = np.clip((gray_ink - paper) / (peak - paper), 0.0, 1.0)
+    floor: np.ndarray | float = 0.0
+    if background == "estimate" and float(relief.min()) < float(relief.max()):
+        # What is left of the paper (grain, JPEG blocks) is cut at three of its standard deviations, so a clean
+        # picture keeps every antialiased edge; never above half of Otsu's split between paper and ink.
+        floor = np.minimum(3.0 * np.asarray(noise), 0.5 * float(threshold_otsu(_sample(relief))))
+    excess = relief - floor
+    peak = float(excess.max())
+    if peak <= 0:
+        raise PreprocessError("no_ink", "no ink stands out of the paper's grain")
+    stretched = np.clip(excess / peak, 0.0, 1.0)
     if contrast != 1.0:
         stretched = np.clip(stretched * contrast, 0.0, 1.0)
     if threshold > 0:
@@ -143,9 +231,9 @@ def to_mnist_steps(
     return MnistSteps(gray, inverted, stretched, cropped, fitted, final.astype(np.float32), shift)
 
 
-def to_mnist(image: Image.Image) -> np.ndarray:
+def to_mnist(image: Image.Image, background: str = "estimate") -> np.ndarray:
     """A PIL image of a digit → float32 (28, 28) in [0, 1], white digit on black, MNIST-centred."""
-    return to_mnist_steps(image).final
+    return to_mnist_steps(image, background=background).final
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from lib.preprocess import PreprocessError, check_digit, open_image, to_mnist, to_mnist_steps
+from lib.preprocess import INK_LEVEL, PreprocessError, check_digit, open_image, to_mnist, to_mnist_steps
 
 
 def digit_photo(test_digits, idx=0, size=(400, 300), at=(20, 30), scale=6, paper=235, ink=30):
@@ -145,3 +145,56 @@ def test_digit_check_flags_scribbles_and_blobs(test_digits):
     for y, x in [(3, 3), (3, 20), (20, 3), (20, 20)]:
         dots[y : y + 3, x : x + 3] = 1
     assert check_digit(dots).blobs == 4 and not check_digit(dots).looks_like_digit
+
+
+def shaded_photo(test_digits, idx, strength=170.0, ink=0.55, seed=0, size=(640, 480), scale=12, at=(80, 300)):
+    """A phone photo of a digit in grey ink on paper lit from the left: 245 there, ≈ 65 at the right edge; JPEG.
+
+    Returns the picture and the digit's true bounding box (top, bottom, left, right) in it.
+    """
+    rng = np.random.default_rng(seed)
+    big = Image.fromarray(test_digits.images[idx].numpy()).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR)
+    coverage = np.zeros(size[::-1])
+    y, x = at
+    coverage[y : y + 28 * scale, x : x + 28 * scale] = np.asarray(big, dtype=np.float64) / 255
+    h, w = coverage.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    light = 245.0 - strength * (xx / w) ** 1.5 - 30.0 * (2 * yy / h - 1) ** 2  # a lamp at the left, dim corners
+    picture = (light + rng.normal(0, 3, (h, w))) * (1 - (1 - ink) * coverage)  # grey ink: 55 % of the light
+    image = Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1))
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=60)
+    rows, cols = np.nonzero(coverage > 0.5)
+    return Image.open(io.BytesIO(buf.getvalue())), (rows.min(), rows.max(), cols.min(), cols.max())
+
+
+def ink_box(stretched):
+    rows = np.flatnonzero((stretched > INK_LEVEL).any(axis=1))
+    cols = np.flatnonzero((stretched > INK_LEVEL).any(axis=0))
+    return rows[0], rows[-1], cols[0], cols[-1]
+
+
+@pytest.mark.parametrize("idx", range(4))
+def test_unevenly_lit_photo_with_grey_ink_works_at_the_default_settings(test_digits, idx):
+    photo, truth = shaded_photo(test_digits, idx, seed=idx)
+    edge = np.asarray(photo, dtype=float)[:, [0, -1]].mean(axis=0)
+    assert edge[0] > 220 and edge[1] < 80  # strongly shaded: the right edge is darker than the ink on the left
+    scan = to_mnist(Image.fromarray(255 - test_digits.images[idx].numpy()).resize((336, 336)))  # a clean scan
+    new = to_mnist_steps(photo)  # the page's defaults: threshold 0, contrast 1
+    assert np.abs(np.subtract(ink_box(new.stretched), truth)).max() <= 10  # the crop finds the digit
+    assert np.corrcoef(new.final.ravel(), scan.ravel())[0, 1] > 0.95
+    # before: one paper level for the whole photo turned the shaded side into "ink"
+    old = to_mnist_steps(photo, background="flat")
+    top, bottom, left, right = ink_box(old.stretched)
+    assert bottom - top > 400 and right == photo.size[0] - 1
+    assert np.corrcoef(old.final.ravel(), scan.ravel())[0, 1] < 0.6
+
+
+def test_background_estimate_leaves_clean_pictures_as_they_were(test_digits):
+    for idx in range(10):
+        canvas = Image.fromarray(test_digits.images[idx].numpy()).resize((280, 280), Image.Resampling.BILINEAR)
+        scan = Image.fromarray(255 - test_digits.images[idx].numpy()).resize((140, 140))
+        for picture in (canvas, scan):
+            np.testing.assert_allclose(to_mnist(picture), to_mnist_steps(picture, background="flat").final, atol=0.02)
+    with pytest.raises(ValueError):
+        to_mnist_steps(scan, background="guess")
