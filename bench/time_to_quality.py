@@ -2,7 +2,8 @@
 
 Both train the Table 1 model on the first 58,000 training digits and are evaluated, with the clock
 stopped, on the same held-out 2,000 digits (same noise draws, Gaussian-B and speckle separately)
-until both targets are reached. Run: python -m bench.time_to_quality [--batch-size 128 --lr 0.003]
+until both targets are reached. Run: python -m bench.time_to_quality (our side: the fast recipe of lib.train,
+each setting can be overridden, e.g. --batch-size 64 --lr 0.005)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from lib.data import load_split, train_val_split
 from lib.metrics import psnr
 from lib.models import SeedAutoencoder, SeedConfig
 from lib.noise import NoiseConfig, make_generator, preset
-from lib.train import Progress, TrainConfig, predict, train
+from lib.train import FAST, SCHEDULES, Progress, TrainConfig, predict, recipe, train
 
 TARGET_GAUSSIAN = 26.0
 TARGET_SPECKLE = 22.5
@@ -136,7 +137,7 @@ def run_ours(train_digits, held: HeldOut, cfg: TrainConfig, noise: NoiseConfig, 
         scores = held.score(p.model, "clipped" if noise.clip else "unclipped")
         elapsed = p.elapsed - paused[0]
         paused[0] += time.perf_counter() - t0
-        seen = ((p.epoch - 1) * p.steps_per_epoch + p.step) * cfg.batch_size
+        seen = p.images
         log.append({"images": seen, "seconds": elapsed, **scores})
         print(
             f"ours     {seen:>7} imgs {elapsed:7.1f}s  G {scores['gaussian']:.2f}  S {scores['speckle']:.2f}",
@@ -158,10 +159,11 @@ def first_hit(log: list[dict[str, float]]) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.003)
-    parser.add_argument("--schedule", choices=["constant", "onecycle"], default="onecycle")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs the one-cycle schedule spans")
+    parser.add_argument("--batch-size", type=int, default=FAST.batch_size)
+    parser.add_argument("--lr", type=float, default=FAST.lr)
+    parser.add_argument("--schedule", choices=SCHEDULES, default=FAST.schedule)
+    parser.add_argument("--epochs", type=int, default=FAST.epochs, help="epochs the one-cycle schedule spans")
+    parser.add_argument("--warmup", type=float, default=FAST.warmup, help="one-cycle: share of steps warming up")
     parser.add_argument("--eval-every", type=int, default=6400, help="images between evaluations")
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--seed", type=int, default=0)
@@ -175,13 +177,14 @@ def main() -> None:
 
     digits, held_digits = train_val_split(load_split("train"), 2000)
     held = HeldOut(held_digits.images, seed=999)
-    cfg = TrainConfig(
+    cfg = recipe(
+        "fast",
         batch_size=args.batch_size,
         lr=args.lr,
         seed=args.seed,
-        stop_loss=0.0,
         schedule=args.schedule,
         epochs=args.epochs,
+        warmup=args.warmup,
     )
     noise = replace(preset("B"), clip=not args.no_clip)
     ours = [] if args.skip_ours else run_ours(digits, held, cfg, noise, args.eval_every, args.max_seconds)
@@ -192,6 +195,7 @@ def main() -> None:
             "channels_last": cfg.channels_last,
             "schedule": args.schedule,
             "epochs": args.epochs,
+            "warmup": args.warmup,
             "threads": torch.get_num_threads(),
         },
         "ours_seconds": first_hit(ours),

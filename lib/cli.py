@@ -21,7 +21,7 @@ from lib.evaluate import evaluate_baseline, evaluate_model, evaluate_noisy, nois
 from lib.models import REGISTRY
 from lib.noise import NOISE_KINDS, NoiseConfig, add_noise, make_generator, preset, to_unit
 from lib.preprocess import PreprocessError, open_image, to_mnist
-from lib.train import Progress, TrainConfig, cleaned, train
+from lib.train import SCHEDULES, Progress, cleaned, recipe, train
 
 EVAL_KINDS = ("gaussian", "speckle")
 
@@ -66,43 +66,50 @@ def test_metrics(
 def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from lib import distributed
+
     noise = noise_from_args(args, preset("B"))
-    config = TrainConfig(
+    chosen = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "stop_loss": args.stop_loss,
+              "schedule": args.schedule}  # fmt: skip
+    config = recipe(
+        args.recipe,
         model=args.model,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        stop_loss=args.stop_loss,
         seed=args.seed,
         limit=args.limit,
         fresh_noise=not args.frozen_noise,
         val_size=args.val_size,
-        schedule=args.schedule,
         augment=args.augment,
+        **{k: v for k, v in chosen.items() if v is not None},
     )
-    device = pick_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
+    ctx = distributed.init(pick_device(args.device))  # torchrun: one process per GPU (or per CPU share)
+    device = ctx.device
     train_digits, val_digits = train_val_split(load_split("train"), config.val_size)
-    bar = tqdm(total=config.epochs, unit="epoch", disable=args.quiet)
-    inner = tqdm(unit="batch", leave=False, disable=args.quiet)
+    quiet = args.quiet or not ctx.is_main
+    bar = tqdm(total=config.epochs, unit="epoch", disable=quiet)
+    inner = tqdm(unit="batch", leave=False, disable=quiet)
 
     def on_progress(p: Progress) -> None:
         inner.total = p.steps_per_epoch
         inner.n = p.step
-        inner.set_postfix(loss=f"{p.loss:.4f}")
+        inner.set_postfix(loss=f"{p.loss:.4f}", img_s=f"{p.images_per_second:.0f}")
         inner.refresh()
         if p.epoch_done:
             bar.update(1)
-            bar.set_postfix({k: f"{v:.4g}" for k, v in p.val.items() if k in ("train_loss", "val_psnr")})
+            shown = {k: f"{v:.4g}" for k, v in p.val.items() if k in ("train_loss", "val_psnr")}
+            bar.set_postfix(shown | {"img/s": f"{p.images_per_second:.0f}", "s/epoch": f"{p.epoch_seconds:.1f}"})
             inner.reset()
 
     result = train(config, noise, train_digits, val_digits, device, on_progress, report_every=20)
     inner.close()
     bar.close()
-    result.metrics |= test_metrics(result.build(device), noise, device, args.test_limit)
-    path = ckpt_io.save(result, args.out)
-    print(json.dumps({"out": str(path), "epochs": len(result.history), **result.metrics}, indent=1))
+    if ctx.is_main:  # one process evaluates and writes the checkpoint (atomically)
+        result.metrics |= test_metrics(result.build(device), noise, device, args.test_limit)
+        path = ckpt_io.save(result, args.out)
+        info = {k: result.train[k] for k in ("epochs_run", "images_seen", "images_per_s", "processes")}
+        print(json.dumps({"out": str(path), **info, **result.metrics}, indent=1))
+    distributed.finish()
     return 0
 
 
@@ -225,17 +232,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model and save a checkpoint")
     p.add_argument("--model", choices=sorted(REGISTRY), default="seed")
     add_noise_args(p)
-    p.add_argument("--epochs", type=int, default=120)
+    p.add_argument(
+        "--recipe",
+        choices=["fast", "textbook"],
+        default="fast",
+        help="fast: batch 128, one-cycle to lr 0.01 over 3 epochs (default); textbook: Appendix 1's Adam 0.003, "
+        "batch 32, ≤120 epochs, stop at loss 0.0063. The options below override single settings.",
+    )
+    p.add_argument("--epochs", type=int)
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=0.003)
-    p.add_argument("--stop-loss", type=float, default=0.0063, help="stop when the mean epoch loss is at most this")
+    p.add_argument("--batch-size", type=int, help="per process (under torchrun the batch is this × processes)")
+    p.add_argument("--lr", type=float)
+    p.add_argument("--stop-loss", type=float, help="stop when the mean epoch loss is at most this (0: never)")
     p.add_argument("--limit", type=int, help="train on the first N digits only")
     p.add_argument("--val-size", type=int, default=2000)
     p.add_argument("--test-limit", type=int, help="test digits for the final metrics (default all 10,000)")
     p.add_argument("--frozen-noise", action="store_true", help="noise the training set once, as the textbook did")
-    p.add_argument("--schedule", choices=["constant", "onecycle"], default="constant", help="learning-rate schedule")
+    p.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
     p.add_argument(
         "--augment", action="store_true", help="vary stroke width, contrast, blur, slant, shifts and noise strength"
     )

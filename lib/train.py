@@ -1,24 +1,27 @@
-"""One training loop for the CLI and the app: preloaded uint8 tensors, noise made on the fly."""
+"""One training loop for the CLI, the app and torchrun: preloaded uint8 tensors, noise made on the fly per batch."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from lib.augment import augment_digits, blind_noise
+from lib import distributed
 from lib.checkpoint import Checkpoint
 from lib.data import Digits
 from lib.metrics import psnr
 from lib.models import build_model, default_config, set_dropout_generator
 from lib.noise import NoiseConfig, add_noise, make_generator, mix_mask, to_unit
+
+SCHEDULES = ("constant", "onecycle")
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class TrainConfig:
     model: str = "seed"
     epochs: int = 120
     lr: float = 0.003
-    batch_size: int = 32
+    batch_size: int = 32  # per process; under torchrun the effective batch is this × the number of processes
     stop_loss: float = 0.0063
     seed: int = 0
     limit: int | None = None  # use only the first N training digits (a quick classroom run)
@@ -36,19 +39,34 @@ class TrainConfig:
     channels_last: bool = True  # faster convolutions on CPU; same model, same numbers up to rounding
     val_size: int = 2000  # per-epoch validation digits, held out of the training split
     schedule: str = "constant"  # "constant" (textbook) or "onecycle": warm up to lr, anneal to ~0 by the last epoch
-    augment: bool = False  # lib.augment: varied strokes/contrast/blur/slant/shifts and noise of random strength
+    warmup: float = 0.3  # one-cycle: share of the steps spent warming up
+    augment: bool = False  # vary the digits every epoch and the noise strength per image (lib.augment)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be at least 1")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"learning rate must be > 0, got {self.lr}")
-        if self.schedule not in ("constant", "onecycle"):
+        if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; use constant or onecycle")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be ≥ 1, got {self.limit}")
-        if self.augment and not self.fresh_noise:
-            raise ValueError("augmentation makes new digits every epoch; it cannot use frozen noise")
+        if not 0.0 < self.warmup < 1.0:
+            raise ValueError(f"warm-up share must be between 0 and 1, got {self.warmup}")
+
+
+# The textbook's recipe (Appendix 1) and the fast one (bench/time_to_quality.py): batch 128, one-cycle to
+# lr 0.01. The fast one runs its whole schedule (no loss criterion: annealing to the end is what gives quality).
+TEXTBOOK = TrainConfig()
+FAST = TrainConfig(epochs=3, lr=0.01, batch_size=128, stop_loss=0.0, schedule="onecycle", warmup=0.3)
+
+
+def recipe(name: str, **overrides: Any) -> TrainConfig:
+    """A named recipe ('fast' or 'textbook') with some fields replaced."""
+    base = {"fast": FAST, "textbook": TEXTBOOK}.get(name)
+    if base is None:
+        raise ValueError(f"unknown recipe {name!r}; use fast or textbook")
+    return replace(base, **overrides)
 
 
 @dataclass
@@ -65,6 +83,8 @@ class Progress:
     val: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, float]] = field(default_factory=list)
     model: nn.Module | None = None  # the live model (for benchmarks that evaluate mid-epoch)
+    images: int = 0  # training images seen so far, all processes together
+    train_seconds: float = 0.0  # seconds spent in training steps only (no validation)
 
     @property
     def fraction(self) -> float:
@@ -72,10 +92,26 @@ class Progress:
         return ((self.epoch - 1) * self.steps_per_epoch + self.step) / (self.epochs * self.steps_per_epoch)
 
     @property
+    def epochs_done(self) -> float:
+        """Epochs done so far, fractional within an epoch (1.11 = 11% into the second)."""
+        return self.epoch - 1 + self.step / self.steps_per_epoch
+
+    @property
     def eta(self) -> float:
-        """Seconds left at the current pace (for the planned number of epochs)."""
+        """Seconds left at the current pace (for the planned number of epochs, validation included)."""
         f = self.fraction
         return self.elapsed * (1 - f) / f if f > 0 else float("nan")
+
+    @property
+    def images_per_second(self) -> float:
+        """Training throughput so far (validation time not counted)."""
+        return self.images / self.train_seconds if self.train_seconds > 0 else float("nan")
+
+    @property
+    def epoch_seconds(self) -> float:
+        """Time one epoch takes at the current pace (validation included)."""
+        done = self.epochs_done
+        return self.elapsed / done if done > 0 else float("nan")
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -104,7 +140,7 @@ def predict(model: nn.Module, noisy: torch.Tensor, batch_size: int = 1000) -> to
     """Model output for (N, 1, 28, 28) inputs, in eval mode, batched."""
     model.eval()
     outs = [model(noisy[i : i + batch_size]) for i in range(0, noisy.shape[0], batch_size)]
-    return torch.cat(outs) if outs else noisy.new_zeros(noisy.shape)
+    return torch.cat(outs).float() if outs else noisy.new_zeros(noisy.shape)
 
 
 def validate(model: nn.Module, val: ValidationSet) -> dict[str, float]:
@@ -120,6 +156,39 @@ def validate(model: nn.Module, val: ValidationSet) -> dict[str, float]:
     return result
 
 
+def batch_noise(clean: torch.Tensor, noise: NoiseConfig, generator: torch.Generator) -> torch.Tensor:
+    """The textbook's noise for one batch (B, 28, 28) in 0..255, drawing one normal per pixel.
+
+    Same distributions as lib.noise.add_noise (Gaussian x + μ + √D·z, speckle x + x·s·z, the mix gives
+    Gaussian to exactly half of the batch), but one random draw per pixel instead of one per noise type.
+    """
+    b = clean.shape[0]
+    dev = clean.device
+    if noise.kind == "mix":
+        gauss = mix_mask(b, generator, dev)  # (B,) bool
+    else:
+        gauss = torch.full((b,), noise.kind == "gaussian", device=dev)
+    z = torch.randn(clean.shape, generator=generator, device=dev)  # (B, 28, 28)
+    g = gauss.view(-1, 1, 1)
+    # Gaussian: x + (μ + √D z); speckle: x + x (s z). Per image one of the two scales multiplies z.
+    scale = torch.where(g, math.sqrt(noise.var), noise.speckle * clean)  # (B, 28, 28)
+    shift = torch.where(g, noise.mean, 0.0)  # (B, 1, 1)
+    noisy = torch.addcmul(clean + shift, scale, z)
+    return noisy.clamp_(0.0, 255.0) if noise.clip else noisy
+
+
+def rank_seed(seed: int, rank: int) -> int:
+    """A seed for one process's noise and dropout, derived from the run's seed (distinct per rank)."""
+    return int(np.random.SeedSequence([int(seed), int(rank), 0x5EED]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def _autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA GPUs that support it (tensor cores); full fp32 elsewhere."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def train(
     config: TrainConfig,
     noise: NoiseConfig,
@@ -131,76 +200,118 @@ def train(
     report_every: int = 50,
     model_config: Any = None,
 ) -> Checkpoint:
-    """Train a registered model; returns a checkpoint with history (stops early on the loss criterion)."""
+    """Train a registered model; returns a checkpoint with history (stops early on the loss criterion).
+
+    Under torchrun (torch.distributed initialised) every process trains its own share of each epoch's
+    digits with its own noise, gradients are averaged by DistributedDataParallel, and every process
+    returns the same weights.
+    """
     device = torch.device(device)
-    g = make_generator(config.seed)  # weight init, dropout masks, data order and noise: never the global RNG
+    rank, world = distributed.rank_and_world()
+    g = make_generator(config.seed)  # weight init and data order: the same in every process
+    g_local = make_generator(rank_seed(config.seed, rank), device)  # noise and dropout: this process's own
     model_config = model_config or default_config(config.model)
     model = build_model(model_config, g).to(device)
-    set_dropout_generator(model, g if device.type == "cpu" else make_generator(config.seed, device))
+    set_dropout_generator(model, g_local)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
+    net = distributed.wrap(model, device) if world > 1 else model  # gradients averaged across processes
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     criterion = nn.MSELoss()
 
     images = train_digits.images[: config.limit] if config.limit else train_digits.images
     images = images.to(device)  # (N, 28, 28) uint8, converted per batch
     n = images.shape[0]
-    if n == 0:
+    if n < world:
         raise ValueError("no training digits to train on")
-    steps = math.ceil(n / config.batch_size)
+    share = n // world  # digits per process per epoch (the remainder sits out a random epoch's turn)
+    steps = math.ceil(share / config.batch_size)
     val = ValidationSet.make(val_digits, noise, config.seed + 1, device) if val_digits is not None else None
+    # Frozen noise is drawn once from the shared generator, so every process holds the same noisy set.
     frozen = None if config.fresh_noise else add_noise(images.cpu(), noise, g).to(device)  # (N, 28, 28)
+    if config.augment:
+        from lib.augment import augment_digits, blind_noise
 
     scheduler = (
-        torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps)
+        torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=config.epochs * steps, pct_start=config.warmup
+        )
         if config.schedule == "onecycle"
         else None
     )
     history: list[dict[str, float]] = []
+    seen = 0  # images seen by all processes
+    train_seconds = 0.0
+    overlap = 0
+    rank_digits: list[int] = []
     start = time.perf_counter()
     stopped = False
     for epoch in range(1, config.epochs + 1):
-        model.train()
-        order = torch.randperm(n, generator=g).to(device)
-        source = augment_digits(images.cpu(), g).to(device) if config.augment else images  # (N, 28, 28) uint8
-        running = 0.0
+        net.train()
+        order = torch.randperm(n, generator=g)  # the same permutation in every process
+        mine = order[rank * share : (rank + 1) * share].to(device)  # this process's disjoint share
+        if world > 1:
+            counts, dupes = distributed.check_disjoint(mine)
+            overlap = max(overlap, dupes)
+            rank_digits = rank_digits or counts
+        epoch_images = augment_digits(images.cpu(), g).to(device) if config.augment else images  # (N, 28, 28)
+        running = torch.zeros((), device=device)
+        t_epoch = time.perf_counter()
+        step = 0
         for step in range(steps):
-            idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-            clean = source[idx].float()  # (B, 28, 28) 0..255
-            if config.augment:
-                noisy = blind_noise(clean.cpu(), noise, g).to(device)
+            idx = mine[step * config.batch_size : (step + 1) * config.batch_size]
+            clean = epoch_images[idx].float()  # (B, 28, 28) 0..255
+            if frozen is not None:
+                noisy = frozen[idx]
+            elif config.augment:
+                noisy = blind_noise(clean, noise, g_local)
             else:
-                noisy = frozen[idx] if frozen is not None else add_noise(clean.cpu(), noise, g).to(device)
+                noisy = batch_noise(clean, noise, g_local)
             inputs = to_unit(noisy).unsqueeze(1).contiguous(memory_format=memory_format)  # (B, 1, 28, 28)
             target = to_unit(clean).unsqueeze(1)  # (B, 1, 28, 28)
-            loss = criterion(model(inputs), target)
+            with _autocast(device):
+                out = net(inputs)
+            loss = criterion(out.float(), target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            running += loss.item()
+            running += loss.detach()  # no .item() per step: it would wait for the GPU every batch
+            seen += idx.shape[0] * world
             if callback and (step + 1) % report_every == 0:
+                now = time.perf_counter()
                 callback(
                     Progress(
                         epoch,
                         config.epochs,
                         step + 1,
                         steps,
-                        running / (step + 1),
-                        time.perf_counter() - start,
+                        running.item() / (step + 1),
+                        now - start,
                         history=history,
                         model=model,
+                        images=seen,
+                        train_seconds=train_seconds + now - t_epoch,
                     )
                 )
             if stop_event is not None and stop_event.is_set():
                 stopped = True
                 break
         done_steps = step + 1
-        row: dict[str, float] = {"epoch": float(epoch), "train_loss": running / done_steps}
-        if val is not None:
+        train_seconds += time.perf_counter() - t_epoch
+        mean_loss = distributed.mean(running / done_steps)  # the same number in every process
+        partial = done_steps < steps
+        # A stopped epoch is reported as what it is: 1.11 epochs, not a second whole one.
+        row: dict[str, float] = {
+            "epoch": round(epoch - 1 + done_steps / steps, 2) if partial else float(epoch),
+            "images": float(seen),
+            "train_loss": mean_loss,
+        }
+        if val is not None and rank == 0:
             row.update(validate(model, val))
         row["seconds"] = time.perf_counter() - start
+        row["images_per_s"] = seen / train_seconds if train_seconds > 0 else float("nan")
         history.append(row)
         if callback:
             callback(
@@ -215,6 +326,8 @@ def train(
                     dict(row),
                     history,
                     model,
+                    seen,
+                    train_seconds,
                 )
             )
         if stopped or row["train_loss"] <= config.stop_loss:
@@ -223,7 +336,17 @@ def train(
     model.eval()
     set_dropout_generator(model, None)
     final = {k: v for k, v in history[-1].items() if k.startswith("val_")} if history else {}
-    train_info = asdict(config) | {"stopped_by_user": stopped, "epochs_run": len(history), "device": str(device)}
+    epochs_run = history[-1]["epoch"] if history else 0.0
+    train_info = asdict(config) | {
+        "stopped_by_user": stopped,
+        "epochs_run": epochs_run,
+        "images_seen": seen,
+        "images_per_s": seen / train_seconds if train_seconds > 0 else 0.0,
+        "device": str(device),
+        "processes": world,
+    }
+    if world > 1:
+        train_info |= {"digits_per_process": rank_digits, "digits_seen_twice_in_an_epoch": overlap}
     return Checkpoint(
         model_config=model_config,
         state_dict={k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()},
@@ -235,7 +358,7 @@ def train(
 
 
 def history_csv(history: list[dict[str, float]]) -> str:
-    """Training history as CSV text (one row per epoch)."""
+    """Training history as CSV text (one row per epoch; a stopped epoch's row says how far it got)."""
     if not history:
         return "epoch\n"
     columns = list(dict.fromkeys(k for row in history for k in row))

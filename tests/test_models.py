@@ -120,3 +120,44 @@ def test_init_weights_uses_default_bounds_and_the_generator():
     conv = a.layer2[0]
     bound = 1 / (32 * 9) ** 0.5
     assert conv.weight.abs().max() <= bound and conv.weight.abs().max() > 0.9 * bound
+
+
+def test_fast_dropout_mask_rate_scale_layout_and_seed():
+    from lib.models import keep_mask
+
+    x = torch.ones(64, 32, 8, 8).contiguous(memory_format=torch.channels_last)
+    a = keep_mask(x, 0.2, torch.Generator().manual_seed(3))
+    b = keep_mask(x, 0.2, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+    assert a.stride() == x.stride()  # no layout change, so no copy back to channels_last
+    assert set(a.unique().tolist()) == {0.0, 1.25}
+    n = a.numel()
+    dropped = float((a == 0).float().mean())
+    assert abs(dropped - 0.2) < 4 * (0.2 * 0.8 / n) ** 0.5  # binomial: within 4 standard deviations
+    assert float(a.mean()) == pytest.approx(1.0, abs=0.01)  # E[mask] = 1, as nn.Dropout keeps it
+    for c in range(4):  # each 16-bit lane of a random word is a fair coin too
+        lane = (a.flatten().view(-1, 4)[:, c] == 0).float().mean()
+        assert abs(float(lane) - 0.2) < 4 * (0.2 * 0.8 / (n / 4)) ** 0.5
+    odd = keep_mask(torch.ones(7, 3), 0.5, torch.Generator().manual_seed(0))  # numel not a multiple of 4
+    assert odd.shape == (7, 3) and set(odd.unique().tolist()) <= {0.0, 2.0}
+
+
+@pytest.mark.parametrize(
+    ("c_in", "c_out", "k", "s", "h"), [(32, 1, 7, 3, 8), (64, 32, 3, 1, 6), (3, 2, 5, 2, 4), (2, 3, 4, 4, 3)]
+)
+def test_conv_transpose_as_conv_equals_conv_transpose2d(c_in, c_out, k, s, h):
+    from lib.models import conv_transpose_as_conv
+
+    g = torch.Generator().manual_seed(0)
+    layer = torch.nn.ConvTranspose2d(c_in, c_out, k, s)
+    x = torch.randn(5, c_in, h, h + 1, generator=g, requires_grad=True)
+    ref = layer(x)
+    torch.testing.assert_close(ref, F.conv_transpose2d(x, layer.weight, layer.bias, s))
+    got = conv_transpose_as_conv(x, layer.weight, layer.bias, s)
+    assert got.shape == ref.shape
+    assert float((got - ref).detach().abs().max()) < 1e-5
+    up = torch.randn(ref.shape, generator=g)
+    grads_ref = torch.autograd.grad((ref * up).sum(), (x, layer.weight, layer.bias))
+    grads_got = torch.autograd.grad((got * up).sum(), (x, layer.weight, layer.bias))
+    for a, b in zip(grads_ref, grads_got):
+        assert float((a - b).abs().max()) < 1e-4  # gradients reach the layer's own weight and bias

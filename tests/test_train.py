@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from lib.data import Digits
-from lib.noise import preset
-from lib.train import Progress, TrainConfig, history_csv, train
+from lib.noise import make_generator, preset
+from lib.train import FAST, TEXTBOOK, Progress, TrainConfig, batch_noise, history_csv, recipe, train
 
 
 def small(train_digits, n=512):
@@ -28,7 +28,7 @@ def test_callback_reports_steps_epochs_and_validation_psnr(train_digits):
     assert result.history[1]["val_psnr"] > result.history[0]["val_psnr"] - 1.0
     assert result.metrics["val_psnr"] == result.history[-1]["val_psnr"]
     csv = history_csv(result.history)
-    assert csv.splitlines()[0].startswith("epoch,train_loss,val_psnr")
+    assert csv.splitlines()[0].startswith("epoch,images,train_loss,val_psnr")
     assert len(csv.splitlines()) == 3
 
 
@@ -105,3 +105,67 @@ def test_parallel_trainings_equal_sequential_ones(train_digits):
     for i in range(2):
         for key, value in sequential[i].state_dict.items():
             assert torch.equal(results[i].state_dict[key], value), key
+
+
+def test_a_stop_mid_epoch_is_reported_as_a_partial_epoch(train_digits):
+    """Stopped at batch 3 of 8 in epoch 2: 1.38 epochs and 768 images, no row claiming a second epoch."""
+    stop = threading.Event()
+
+    def on_progress(p: Progress) -> None:
+        if p.epoch == 2 and p.step == 3:
+            stop.set()
+
+    cfg = TrainConfig(epochs=5, batch_size=64, stop_loss=0.0)
+    result = train(cfg, preset("B"), small(train_digits), val(train_digits), "cpu", on_progress, stop, report_every=1)
+    assert [row["epoch"] for row in result.history] == [1.0, 1.38]  # 1 + 3/8
+    assert [row["images"] for row in result.history] == [512.0, 512.0 + 3 * 64]
+    assert result.train["epochs_run"] == 1.38 and result.train["images_seen"] == 704
+    assert "val_psnr" in result.history[-1]  # the validation point of the model as it was stopped
+    rows = history_csv(result.history).splitlines()
+    assert rows[0].startswith("epoch,images,") and rows[2].startswith("1.38,704,")
+    assert not any(line.startswith("2,") for line in rows)
+
+
+def test_a_finished_run_reports_whole_epochs_and_throughput(train_digits):
+    seen: list[Progress] = []
+    result = train(TrainConfig(epochs=2, batch_size=64, stop_loss=0.0), preset("B"), small(train_digits, 256),
+                   callback=seen.append, report_every=1)  # fmt: skip
+    assert [row["epoch"] for row in result.history] == [1.0, 2.0]
+    assert result.train["epochs_run"] == 2.0 and result.train["images_seen"] == 512
+    assert result.train["images_per_s"] > 0 and all(row["images_per_s"] > 0 for row in result.history)
+    last = seen[-1]
+    assert last.epoch_done and last.images == 512 and last.epochs_done == 2.0
+    assert last.images_per_second == pytest.approx(512 / last.train_seconds)
+    assert last.epoch_seconds == pytest.approx(last.elapsed / 2)
+    mid = next(p for p in seen if p.epoch == 1 and p.step == 2)
+    assert mid.images == 128 and mid.epochs_done == 0.5
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "speckle", "mix"])
+def test_batch_noise_matches_the_textbook_formulas(train_digits, kind):
+    from lib.noise import gaussian, mix_mask, speckle
+
+    clean = train_digits.images[:64].float()  # (64, 28, 28) 0..255
+    noise = preset("B").with_kind(kind)
+    got = batch_noise(clean, noise, make_generator(7))
+    ref_g = make_generator(7)
+    mask = mix_mask(64, ref_g) if kind == "mix" else torch.full((64,), kind == "gaussian")
+    state = ref_g.get_state()  # both branches see the same normal draw, as in batch_noise
+    g_branch = gaussian(clean, noise.mean, noise.var, ref_g)
+    ref_g.set_state(state)
+    s_branch = speckle(clean, noise.speckle, ref_g)
+    expected = torch.where(mask.view(-1, 1, 1), g_branch, s_branch).clamp(0, 255)
+    torch.testing.assert_close(got, expected, rtol=1e-6, atol=1e-4)
+    if kind == "mix":
+        assert int(mask.sum()) == 32  # exactly half Gaussian, like lib.noise.add_noise
+
+
+def test_recipes_fast_and_textbook():
+    assert recipe("textbook") == TrainConfig()
+    assert (TEXTBOOK.lr, TEXTBOOK.batch_size, TEXTBOOK.stop_loss, TEXTBOOK.epochs) == (0.003, 32, 0.0063, 120)
+    assert FAST.schedule == "onecycle" and FAST.stop_loss == 0.0 and FAST.batch_size > TEXTBOOK.batch_size
+    assert recipe("fast", epochs=5).epochs == 5
+    with pytest.raises(ValueError, match="unknown recipe"):
+        recipe("quick")
+    with pytest.raises(ValueError, match="warm-up"):
+        TrainConfig(warmup=1.0)
