@@ -87,6 +87,8 @@ def layer_table(model: nn.Module, x: torch.Tensor) -> list[LayerRow]:
 def stage_outputs(model: nn.Module, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
     """Output of every stage (Sequential block) for one input (1, 1, 28, 28), batch dim dropped."""
     model.eval()
+    if hasattr(model, "feature_maps"):  # a network with skips (the U-Net) is not a chain of its stages
+        return [(name, out[0].detach().cpu()) for name, out in model.feature_maps(x)]
     outs = []
     out = x
     for name, block in model.stages():

@@ -44,6 +44,19 @@ def intensity(x: torch.Tensor, gain: torch.Tensor, gamma: torch.Tensor) -> torch
     return gain.view(-1, 1, 1, 1) * x.clamp(min=0.0).pow(gamma.view(-1, 1, 1, 1))
 
 
+def haze(x: torch.Tensor, level: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
+    """Paper that to_mnist could not remove (a photo lit from one side): a grey ramp up to `level` under the ink.
+
+    level (B,) in [0, 1] is the ramp's brightest value, angle (B,) its direction; ink stays where it is brighter.
+    """
+    _, _, h, w = x.shape
+    yy = torch.linspace(-0.5, 0.5, h, device=x.device).view(1, 1, h, 1)
+    xx = torch.linspace(-0.5, 0.5, w, device=x.device).view(1, 1, 1, w)
+    ramp = torch.cos(angle).view(-1, 1, 1, 1) * xx + torch.sin(angle).view(-1, 1, 1, 1) * yy + 0.5  # (B, 1, H, W)
+    background = level.view(-1, 1, 1, 1) * ramp.clamp(0.0, 1.0)
+    return torch.maximum(x, background)
+
+
 def gaussian_kernels(sigma: torch.Tensor, radius: int = 3) -> torch.Tensor:
     """Normalised 2-D Gaussian kernels, one per sigma: (B, 1, 2r+1, 2r+1); sigma 0 gives the identity."""
     t = torch.arange(-radius, radius + 1, dtype=torch.float32, device=sigma.device)  # (K,)
@@ -111,7 +124,7 @@ def elastic(x: torch.Tensor, alpha: torch.Tensor, generator: torch.Generator, ce
 class AugmentConfig:
     """How strongly `random_augment` varies each property (probabilities and ranges)."""
 
-    p: float = 0.7  # share of images that are augmented at all; the rest stay MNIST as it is
+    p: float = 0.5  # share of images that are augmented at all; the rest stay MNIST as it is
     p_width: float = 0.5
     p_intensity: float = 0.5
     gain: tuple[float, float] = (0.6, 1.0)  # to_mnist stretches the brightest pixel to 1: ink is rarely faint
@@ -123,6 +136,8 @@ class AugmentConfig:
     slant_deg: float = 25.0
     scale: tuple[float, float] = (0.8, 1.1)
     shift_px: float = 2.0
+    p_haze: float = 0.15
+    haze_level: tuple[float, float] = (0.05, 0.3)
     p_elastic: float = 0.3
     elastic_alpha: float = 1.5  # pixels
 
@@ -144,7 +159,7 @@ def _on(mask: torch.Tensor, x: torch.Tensor, fn) -> torch.Tensor:
 def random_augment(
     x: torch.Tensor, generator: torch.Generator, config: AugmentConfig = AugmentConfig()
 ) -> torch.Tensor:
-    """Randomly thicken/thin, bend, slant/rotate/scale/shift, blur and fade digits (B, 1, 28, 28) in [0, 1]."""
+    """Randomly thicken/thin, slant/rotate/scale/shift, bend, blur, fade and haze digits (B, 1, 28, 28) in [0, 1]."""
     g, n, dev = generator, x.shape[0], x.device
     if n == 0:
         return x
@@ -169,6 +184,9 @@ def random_augment(
     dim = coin(config.p_intensity)
     gain = torch.where(dim, _uniform(n, *config.gain, g, dev), torch.ones(n, device=dev))
     gamma = torch.where(dim, _uniform(n, *config.gamma, g, dev), torch.ones(n, device=dev))
+    use_haze = coin(config.p_haze)
+    level = _uniform(n, *config.haze_level, g, dev)
+    angle = _uniform(n, 0, 2 * math.pi, g, dev)
 
     out = _on(steps != 0, x, lambda v, i: stroke_width(v, steps[i]))
     size = x.shape[-1]
@@ -176,16 +194,22 @@ def random_augment(
     field_g = torch.Generator(device=dev).manual_seed(field_seed)
     out = _on(use_elastic, out, lambda v, i: elastic(v, alpha[i], field_g))
     out = _on(use_blur, out, lambda v, i: blur(v, sigma[i]))
+    # to_mnist stretches the brightest pixel of a picture to 1, so blurred or thinned digits get their peak back.
+    out = _on(active, out, lambda v, i: v / v.amax(dim=(1, 2, 3), keepdim=True).clamp(min=0.05))
     out = _on(dim, out, lambda v, i: intensity(v, gain[i], gamma[i]))
+    out = _on(use_haze, out, lambda v, i: haze(v, level[i], angle[i]))
     return out.clamp(0.0, 1.0)
 
 
 def noise_strengths(n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Per-image strength factors u: 10% clean (0), 40% the preset itself (1), 50% uniform in [0, 1.5]."""
+    """Per-image strength factors u: 10% clean (0), 50% the preset itself (1), 40% uniform in [0, 1.5].
+
+    The clean share teaches the model to hand back a clean digit unchanged (no invented ink).
+    """
     g = generator
     r = torch.rand(n, generator=g, device=device)
     u = 1.5 * torch.rand(n, generator=g, device=device)
-    return torch.where(r < 0.1, torch.zeros_like(u), torch.where(r < 0.5, torch.ones_like(u), u))
+    return torch.where(r < 0.1, torch.zeros_like(u), torch.where(r < 0.6, torch.ones_like(u), u))
 
 
 def blind_noise(x: torch.Tensor, noise: NoiseConfig, generator: torch.Generator) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Command line: python -m lib train | evaluate | denoise."""
+"""Command line: python -m lib train | evaluate | compare | section5 | denoise."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lib import checkpoint as ckpt_io
 from lib.baselines import BASELINES, SLOW_BASELINES
 from lib.data import load_split, train_val_split
 from lib.device import DEVICE_CHOICES, pick_device
-from lib.evaluate import evaluate_baseline, evaluate_model, evaluate_noisy, noisy_test_set
+from lib.evaluate import clean_test_set, eval_digits, evaluate_baseline, evaluate_model, evaluate_noisy, noisy_test_set
 from lib.models import REGISTRY
 from lib.noise import NOISE_KINDS, NoiseConfig, add_noise, make_generator, preset, to_unit
 from lib.preprocess import PreprocessError, open_image, to_mnist
@@ -118,7 +118,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     model = loaded.build(device)
     noise = noise_from_args(args, loaded.noise)
-    test = load_split("test")
+    test = eval_digits(args.set)
     rows: list[dict[str, object]] = []
     for kind in EVAL_KINDS:
         data = noisy_test_set(test, noise, kind, seed=args.seed, limit=args.limit)
@@ -137,8 +137,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 sub = args.bm3d_limit if name in SLOW_BASELINES else None
                 row = evaluate_baseline(name, data, limit=sub)
                 rows.append({"noise": kind, "method": name, "n": int(row.pop("n")), **row})
+    data = clean_test_set(test, limit=args.limit)  # no noise: how much the model changes a clean digit
+    rows.append(
+        {"noise": "none", "method": f"model ({loaded.model_config.name})", "n": len(data.clean),
+         **evaluate_model(model, data, device)}
+    )  # fmt: skip
     if args.json:
-        print(json.dumps({"weights": str(args.weights), "noise": noise.__dict__, "rows": rows}, indent=1))
+        out = {"weights": str(args.weights), "set": args.set, "noise": noise.__dict__, "rows": rows}
+        print(json.dumps(out, indent=1))
     else:
         print(f"{'noise':9} {'method':16} {'n':>6} {'PSNR':>7} {'stroke':>7} {'SSIM':>6}")
         for r in rows:
@@ -224,6 +230,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_section5(args: argparse.Namespace) -> int:
+    from lib.compare import outside_findings, outside_table
+    from lib.outside import KINDS
+
+    device = pick_device(args.device)
+    models = {Path(path).stem: ckpt_io.load(path).build(device) for path in args.weights}
+    sets = {"outside": eval_digits("outside")} | {f"outside:{k}": eval_digits(f"outside:{k}") for k in KINDS}
+    sets["mnist"] = eval_digits("mnist")
+    limits = {name: (args.limit if name == "mnist" else None) for name in sets}
+    rows = []
+    for name, digits in sets.items():
+        rows += outside_table(models, {name: digits}, args.seed, device, limits[name])
+    result = {
+        "command": "python -m lib " + " ".join(sys.argv[1:]),
+        "seed": args.seed,
+        "mnist_limit": args.limit,
+        "weights": list(args.weights),
+        "rows": rows,
+        "findings": {name: outside_findings(rows, name) for name in sets},
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    tmp.replace(out)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree of all commands."""
     parser = argparse.ArgumentParser(prog="python -m lib", description="Denoising autoencoder for MNIST digits")
@@ -260,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="PSNR/SSIM on the test set, with classical baselines")
     p.add_argument("--weights", required=True)
+    p.add_argument(
+        "--set", default="mnist", help="mnist (test split), outside, outside:pen|font|photo, or a folder of pictures"
+    )
     add_noise_args(p)
     p.add_argument("--limit", type=int, help="first N test digits (default all 10,000)")
     p.add_argument("--bm3d-limit", type=int, default=200, help="BM3D is slow: first N digits only")
@@ -278,6 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("section5", help="section 5 on outside digits: linear vs conv, Group A vs B → JSON for the app")
+    p.add_argument("--weights", nargs="+", required=True, help="checkpoints; file names (stems) name the methods")
+    p.add_argument("--out", required=True)
+    p.add_argument("--limit", type=int, default=1000, help="MNIST test digits for the contrast (outside: all)")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.set_defaults(func=cmd_section5)
 
     p = sub.add_parser("denoise", help="preprocess your own images, add noise, clean them")
     p.add_argument("--weights", required=True)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from lib import baselines, metrics
-from lib.data import Digits
+from lib.data import Digits, load_split
 from lib.noise import NoiseConfig, add_noise, make_generator, to_unit
 from lib.train import cleaned
 
@@ -47,3 +47,31 @@ def evaluate_baseline(name: str, data: NoisyTestSet, limit: int | None = None) -
 def evaluate_noisy(data: NoisyTestSet) -> dict[str, float]:
     """The noisy input itself, as the floor every method must beat."""
     return metrics.summary(data.clean, data.noisy)
+
+
+def eval_digits(name: str) -> Digits:
+    """The digits of an evaluation set: 'mnist' (the test split), 'outside' or 'outside:WRITER', or a folder."""
+    from lib import outside
+
+    if name == "mnist":
+        return load_split("test")
+    if name == "outside":
+        return outside.load().digits()
+    if name.startswith("outside:"):
+        writer = name.split(":", 1)[1]
+        if writer not in outside.KINDS:
+            raise ValueError(f"unknown writer {writer!r}; use one of {', '.join(outside.KINDS)}")
+        return outside.load().subset(writer).digits()
+    from pathlib import Path
+
+    folder = Path(name)
+    if not folder.is_dir():
+        raise ValueError(f"{name}: not 'mnist', 'outside', 'outside:WRITER' or a folder of pictures")
+    return outside.load_folder(folder).digits()
+
+
+def clean_test_set(digits: Digits, limit: int | None = None) -> NoisyTestSet:
+    """The digits with no noise at all: a denoiser should hand them back unchanged."""
+    images = digits.images[:limit] if limit else digits.images
+    clean = to_unit(images).numpy()
+    return NoisyTestSet("none", clean, clean.copy())
