@@ -171,7 +171,7 @@ class BiasFreeUNetConfig:
     """A small bias-free residual U-Net: 28×28 → 14×14 → 7×7 and back, additive skips, no biases, no BatchNorm."""
 
     name: str = "bfunet"
-    width: int = 16  # channels at 28×28; twice that at 14×14, four times at 7×7
+    width: int = 24  # channels at 28×28; twice that at 14×14, four times at 7×7
 
 
 def _bias_free_block(c_in: int, c_out: int, n: int, stride: int = 1) -> nn.Sequential:
