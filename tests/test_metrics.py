@@ -25,6 +25,20 @@ def test_ssim_is_scikit_images():
     np.testing.assert_allclose(metrics.ssim(clean, test), ref)
 
 
+def test_ssim_is_scikit_images_on_digits_single_images_and_other_sizes(test_digits):
+    rng = np.random.default_rng(2)
+    clean = test_digits.images[:40].numpy() / 255.0
+    noisy = np.clip(clean + rng.normal(0, 0.3, clean.shape), 0, 1)
+    ref = [structural_similarity(c, t, data_range=1.0) for c, t in zip(clean, noisy)]
+    np.testing.assert_allclose(metrics.ssim(clean, noisy), ref, rtol=1e-10)
+    assert metrics.ssim(clean[0], noisy[0]).shape == ()
+    assert float(metrics.ssim(clean[0], noisy[0])) == pytest.approx(ref[0], rel=1e-10)
+    assert float(metrics.ssim(clean[0], clean[0])) == pytest.approx(1.0)
+    wide = rng.random((20, 33))
+    other = np.clip(wide + rng.normal(0, 0.1, wide.shape), 0, 1)
+    assert float(metrics.ssim(wide, other)) == pytest.approx(structural_similarity(wide, other, data_range=1.0))
+
+
 def test_stroke_psnr_ignores_the_background(test_digits):
     clean = test_digits.images[:20].numpy() / 255.0
     damaged_background = clean.copy()

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 import torch
+from PIL import Image
 from torch import nn
 
 from lib import checkpoint as ckpt_io
 from lib.data import PROJECT_ROOT, Digits, load_split
 from lib.device import pick_device
 from lib.jobs import TrainingQueue
+from lib.lab import Triples, make_triples
+from lib.noise import NoiseConfig
 
 WEIGHTS_DIR = PROJECT_ROOT / "weights"
 # Server-wide training settings a teacher can change: environment variable, or a [training] table in
@@ -119,3 +124,24 @@ def training_queue() -> TrainingQueue:
     queue = TrainingQueue(training_setting("parallel"))
     threading.Thread(target=_watch, args=(queue,), name="training-watchdog", daemon=True).start()
     return queue
+
+
+def png_tile(image: np.ndarray, size: int) -> bytes:
+    """A [0, 1] image (H, W) enlarged to size×size with crisp pixels, as PNG bytes ready for st.image.
+
+    Streamlit would encode an array as JPEG (blurred edges around the digit's pixels), then decode it twice
+    and resize it to the requested width; a PNG of exactly that width passes through untouched.
+    """
+    arr = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    rows = np.arange(size) * arr.shape[0] // size  # nearest-neighbour source row of each output row
+    cols = np.arange(size) * arr.shape[1] // size
+    pixels = (arr[rows][:, cols] * 255.0).round().astype(np.uint8)  # (size, size)
+    buf = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def lab_triples(model_key: str, _model: nn.Module, indices: tuple[int, ...], noise: NoiseConfig, seed: int) -> Triples:
+    """Noise-lab triples of a shipped model, shared by every session that asks for the same ones (read-only)."""
+    return make_triples(_model, test_digits().images[list(indices)], noise, seed, device())
