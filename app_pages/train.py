@@ -10,7 +10,7 @@ from lib.data import train_val_split
 from lib.i18n import format_duration
 from lib.jobs import TrainingJob
 from lib.models import REGISTRY
-from lib.train import TrainConfig, history_csv
+from lib.train import FAST, SCHEDULES, history_csv, recipe
 from lib.ui import cache
 from lib.ui.frame import add_session_model, frame
 from lib.ui.widgets import noise_controls
@@ -21,6 +21,7 @@ SEEN = "train_seen_end"  # the job whose end the page has already redrawn for
 
 f = frame("page.train")
 st.caption(f.t("train.intro"))
+st.caption(f.t("trainfast.defaults"))
 job: TrainingJob | None = st.session_state.get(JOB)
 busy = job is not None and job.active
 
@@ -36,25 +37,48 @@ with left:
     )
     with st.expander(f.t("noise.header"), expanded=False):
         noise = noise_controls(f, "train")
+    RECIPE_KEYS = {"keep_train_lr": "lr", "keep_train_batch": "batch_size", "keep_train_stop": "stop_loss",
+                   "keep_train_schedule": "schedule"}  # fmt: skip
+
+    def use_recipe(name: str) -> None:
+        """One click: the widgets take a recipe's optimiser settings (epochs and subset stay the class's)."""
+        chosen = recipe(name)
+        for key, attr in RECIPE_KEYS.items():
+            st.session_state[key] = getattr(chosen, attr)
+
+    fast_col, book_col = st.columns(2)
+    fast_col.button(f.t("trainfast.fast"), key="train_use_fast", on_click=use_recipe, args=("fast",), disabled=busy,
+                    width="stretch")  # fmt: skip
+    book_col.button(f.t("trainfast.textbook"), key="train_use_textbook", on_click=use_recipe, args=("textbook",),
+                    disabled=busy, width="stretch")  # fmt: skip
     epochs = st.number_input(
         f.t("train.epochs"), 1, 120, 5, key="keep_train_epochs", persist_state="session", help=f.t("train.epochs_help")
     )
     lr = st.number_input(
-        f.t("train.lr"), 1e-5, 1.0, 0.003, step=0.0005, format="%.4f", key="keep_train_lr", persist_state="session"
+        f.t("train.lr"), 1e-5, 1.0, FAST.lr, step=0.0005, format="%.4f", key="keep_train_lr", persist_state="session"
     )
     batch = st.select_slider(
-        f.t("train.batch"), [8, 16, 32, 64, 128, 256], 32, key="keep_train_batch", persist_state="session"
+        f.t("train.batch"), [8, 16, 32, 64, 128, 256], FAST.batch_size, key="keep_train_batch", persist_state="session"
     )
     stop_loss = st.number_input(
         f.t("train.stop_loss"),
         0.0,
         1.0,
-        0.0063,
+        FAST.stop_loss,
         step=0.0005,
         format="%.4f",
         key="keep_train_stop",
         persist_state="session",
         help=f.t("train.stop_help"),
+    )
+    schedule = st.selectbox(
+        f.t("trainfast.schedule"),
+        SCHEDULES,
+        index=SCHEDULES.index(FAST.schedule),
+        key="keep_train_schedule",
+        persist_state="session",
+        format_func=lambda k: f.t(f"trainfast.schedule.{k}"),
+        help=f.t("trainfast.schedule_help"),
     )
     subset = st.slider(
         f.t("train.subset"),
@@ -88,9 +112,10 @@ with left:
         f.t("train.start"), type="primary", disabled=busy or too_long, key="train_start", width="stretch"
     )
     if start and not busy:
-        config = TrainConfig(
+        config = recipe(
+            "fast",
             model=model_name, epochs=int(epochs), lr=float(lr), batch_size=int(batch), stop_loss=float(stop_loss),
-            seed=int(seed), limit=int(subset), fresh_noise=bool(fresh), val_size=1000,
+            seed=int(seed), limit=int(subset), fresh_noise=bool(fresh), val_size=1000, schedule=schedule,
         )  # fmt: skip
         train_part, val_part = train_val_split(cache.train_digits(), 1000)
         job = TrainingJob(config, noise, train_part, val_part, queue, cache.device(), owner=cache.current_session_id())
@@ -155,6 +180,8 @@ def show_progress(job: TrainingJob) -> None:
     eta = format_duration(job.remaining_seconds(), f.lang)
     st.progress(min(p.fraction, 1.0), text=f.t("load.progress", epoch=p.epoch, epochs=p.epochs, step=p.step,
                                                  steps=p.steps_per_epoch, loss=p.loss, eta=eta))  # fmt: skip
+    if p.images:
+        st.caption(f.t("trainfast.speed", rate=p.images_per_second, epoch_s=p.epoch_seconds))
     st.plotly_chart(curve(p.history, job.curve()), key="train_curve")
 
 
@@ -178,8 +205,12 @@ def progress_panel() -> None:
         st.info(f.t("load.cancelled"))
     else:
         register_result(job)
-        st.success(f.t("train.finished" if job.state == "done" else "train.stopped", name=job.name,
-                       epochs=len(job.result.history)))  # fmt: skip
+        info = job.result.train  # a stopped epoch counts as the part of it that ran (1.38 epochs)
+        st.success(f.t("trainfast.finished" if job.state == "done" else "trainfast.stopped", name=job.name,
+                       epochs=info.get("epochs_run", len(job.result.history)), images=info.get("images_seen", 0)))  # fmt: skip
+        if info.get("images_per_s") and job.result.history:
+            st.caption(f.t("trainfast.speed", rate=info["images_per_s"],
+                           epoch_s=job.result.history[-1]["seconds"] / max(info["epochs_run"], 1e-9)))  # fmt: skip
         st.plotly_chart(curve(job.result.history, job.curve()), key="train_curve_final")
         c1, c2 = st.columns(2)
         c1.download_button(f.t("train.download_weights"), ckpt_io.to_bytes(job.result), f"{job.name}.pt",

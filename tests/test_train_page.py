@@ -1,0 +1,56 @@
+"""AppTest of the Train page's recipes, speed report and partial-epoch message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from lib.i18n import t
+from lib.train import FAST, TEXTBOOK
+
+ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def train_page(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(ENTRY, default_timeout=120)
+    at.session_state["keep_lang"] = lang
+    at.run()
+    at.switch_page("app_pages/train.py")
+    return at.run()
+
+
+def settings(at: AppTest) -> tuple:
+    return (at.number_input(key="keep_train_lr").value, at.select_slider(key="keep_train_batch").value,
+            at.number_input(key="keep_train_stop").value, at.selectbox(key="keep_train_schedule").value)  # fmt: skip
+
+
+def test_the_page_starts_on_the_fast_recipe_and_the_textbook_is_one_click_away():
+    at = train_page()
+    assert not at.exception
+    assert settings(at) == (FAST.lr, FAST.batch_size, FAST.stop_loss, FAST.schedule)
+    at.button(key="train_use_textbook").click().run()
+    assert not at.exception
+    assert settings(at) == (TEXTBOOK.lr, TEXTBOOK.batch_size, TEXTBOOK.stop_loss, TEXTBOOK.schedule)
+    at.button(key="train_use_fast").click().run()
+    assert settings(at) == (FAST.lr, FAST.batch_size, FAST.stop_loss, FAST.schedule)
+
+
+def test_a_run_uses_the_chosen_recipe_and_reports_images_per_second():
+    at = train_page("ru")
+    at.slider(key="keep_train_subset").set_value(500).run()
+    at.number_input(key="keep_train_epochs").set_value(2).run()
+    at.button(key="train_start").click().run()
+    job = at.session_state["train_job"]
+    assert (job.config.lr, job.config.batch_size, job.config.schedule) == (FAST.lr, FAST.batch_size, FAST.schedule)
+    job.join(timeout=120)
+    at.run()
+    at.run()
+    assert not at.exception
+    info = job.result.train
+    assert info["epochs_run"] == 2.0 and info["images_seen"] == 1000
+    done = t("trainfast.finished", "ru", name=job.name, epochs=2.0, images=1000)
+    assert any(s.value == done for s in at.success), [s.value for s in at.success]
+    assert "2 эпохи, 1\u202f000 изображений" in done
+    speed = t("trainfast.speed", "ru", rate=info["images_per_s"], epoch_s=0.0).split(" · ")[0]
+    assert any(c.value.startswith(speed) for c in at.caption)
