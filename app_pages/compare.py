@@ -29,7 +29,7 @@ def baseline_output(name: str, noisy: np.ndarray) -> np.ndarray:
     return baselines.apply(name, noisy)
 
 
-f = frame("page.compare", ("keep_compare_",))
+f = frame("page.compare")
 
 
 def label(method: str) -> str:
@@ -44,7 +44,12 @@ rows = pd.DataFrame(results["rows"])
 st.caption(f.t("compare.source", command=results["command"], n=results["limit"], bm3d=results["bm3d_limit"]))
 
 group = st.radio(
-    f.t("compare.group"), ["B", "A"], horizontal=True, key="keep_compare_group", format_func=lambda g: f.t(f"group.{g}")
+    f.t("compare.group"),
+    ["B", "A"],
+    horizontal=True,
+    key="keep_compare_group",
+    persist_state="session",
+    format_func=lambda g: f.t(f"group.{g}"),
 )
 sub = rows[rows["group"] == group]
 wide = sub.pivot_table(index="method", columns="kind", values=["psnr", "ssim", "stroke_psnr"], sort=False)
@@ -59,7 +64,7 @@ with st.expander(f.t("content.guide.why_lower_title")):
 
 # A radio always has one option selected (a segmented control can be clicked off, leaving nothing shown as chosen)
 metric = st.radio(
-    f.t("compare.chart_metric"), ["psnr", "ssim", "stroke_psnr"], index=0, horizontal=True, key="keep_compare_metric",
+    f.t("compare.chart_metric"), ["psnr", "ssim", "stroke_psnr"], index=0, horizontal=True, key="keep_compare_metric", persist_state="session",
     format_func=lambda m: f.t("compare.metric." + m),
 )  # fmt: skip
 fig = go.Figure()
@@ -73,8 +78,10 @@ st.plotly_chart(fig, key="compare_bars")
 st.header(f.t("compare.examples"))
 digits = cache.test_digits()
 c1, c2 = st.columns(2)
-index = c1.number_input(f.t("inside.digit_index"), 0, len(digits) - 1, 7, key="keep_compare_index")
-kind = c2.radio(f.t("noise.kind"), ["gaussian", "speckle"], horizontal=True, key="keep_compare_kind",
+index = c1.number_input(
+    f.t("inside.digit_index"), 0, len(digits) - 1, 7, key="keep_compare_index", persist_state="session"
+)
+kind = c2.radio(f.t("noise.kind"), ["gaussian", "speckle"], horizontal=True, key="keep_compare_kind", persist_state="session",
                 format_func=lambda k: f.t("noise.kind." + k))  # fmt: skip
 clean = digits.images[int(index) : int(index) + 1].float()
 noisy = (add_noise(clean, preset(group).with_kind(kind), make_generator(int(index))) / 255).numpy()[0]

@@ -12,13 +12,13 @@ from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, re
 
 REPORT = "report_drawings"
 
-f = frame("page.draw", ("keep_draw_",))
+f = frame("page.draw")
 st.caption(f.t("draw.intro"))
 with st.sidebar:
-    stroke = st.slider(f.t("draw.stroke"), 6, 40, 20, key="keep_draw_stroke")
-    add = st.toggle(f.t("draw.add_noise"), True, key="keep_draw_add_noise")
+    stroke = st.slider(f.t("draw.stroke"), 6, 40, 20, key="keep_draw_stroke", persist_state="session")
+    add = st.toggle(f.t("draw.add_noise"), True, key="keep_draw_add_noise", persist_state="session")
     noise = noise_controls(f, "draw", kinds=("gaussian", "speckle")) if add else None
-    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_draw_seed")
+    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_draw_seed", persist_state="session")
 
 try:
     from streamlit_drawable_canvas import st_canvas

@@ -9,7 +9,7 @@ from lib.ui import cache
 from lib.ui.frame import MODEL_KEY, frame, on_click_set
 from lib.ui.widgets import histogram_before_after_clip, image_strip, noise_controls, textbook_noise_settings
 
-f = frame("page.lab", ("keep_lab_",))
+f = frame("page.lab")
 # The textbook's set-up (Appendix 1): Group B noise, the 50/50 mix, clipping on, seed 0, the Group B model.
 TEXTBOOK = {**textbook_noise_settings("lab"), "keep_lab_count": 6, "keep_lab_seed": 0, "keep_lab_pick": 0,
             "keep_lab_errors": False, "keep_lab_hist": False, MODEL_KEY: "shipped:seed_B"}  # fmt: skip
@@ -22,13 +22,15 @@ with st.sidebar:
     st.subheader(f.t("noise.header"))
     noise = noise_controls(f, "lab")
     st.subheader(f.t("lab.examples"))
-    count = st.slider(f.t("lab.count"), 1, 12, 6, key="keep_lab_count")
-    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_lab_seed", help=f.t("lab.seed_help"))
+    count = st.slider(f.t("lab.count"), 1, 12, 6, key="keep_lab_count", persist_state="session")
+    seed = st.number_input(
+        f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_lab_seed", persist_state="session", help=f.t("lab.seed_help")
+    )
     st.session_state.setdefault("keep_lab_pick", 0)
     if st.button(f.t("lab.new_examples"), key="lab_new", width="stretch"):
         st.session_state["keep_lab_pick"] += 1
-    show_errors = st.toggle(f.t("lab.error_maps"), key="keep_lab_errors")
-    show_hist = st.toggle(f.t("lab.histogram"), key="keep_lab_hist")
+    show_errors = st.toggle(f.t("lab.error_maps"), key="keep_lab_errors", persist_state="session")
+    show_hist = st.toggle(f.t("lab.histogram"), key="keep_lab_hist", persist_state="session")
 
 if f.model is None:
     st.stop()

@@ -11,20 +11,27 @@ from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 
-f = frame("page.upload", ("keep_up_",))
+f = frame("page.upload")
 st.caption(f.t("upload.intro", mb=MAX_UPLOAD_BYTES // 2**20, mp=MAX_PIXELS // 10**6))
 with st.sidebar:
     st.subheader(f.t("upload.preprocessing"))
-    invert = st.radio(f.t("upload.invert"), ["auto", "yes", "no"], horizontal=True, key="keep_up_invert",
+    invert = st.radio(f.t("upload.invert"), ["auto", "yes", "no"], horizontal=True, key="keep_up_invert", persist_state="session",
                       format_func=lambda v: f.t(f"upload.invert.{v}"))  # fmt: skip
     threshold = st.slider(
-        f.t("upload.threshold"), 0.0, 0.9, 0.0, 0.05, key="keep_up_threshold", help=f.t("upload.threshold_help")
+        f.t("upload.threshold"),
+        0.0,
+        0.9,
+        0.0,
+        0.05,
+        key="keep_up_threshold",
+        persist_state="session",
+        help=f.t("upload.threshold_help"),
     )
-    contrast = st.slider(f.t("upload.contrast"), 1.0, 3.0, 1.0, 0.1, key="keep_up_contrast")
-    mode = st.radio(f.t("upload.mode"), ["as_is", "add_noise"], key="keep_up_mode",
+    contrast = st.slider(f.t("upload.contrast"), 1.0, 3.0, 1.0, 0.1, key="keep_up_contrast", persist_state="session")
+    mode = st.radio(f.t("upload.mode"), ["as_is", "add_noise"], key="keep_up_mode", persist_state="session",
                     format_func=lambda v: f.t(f"upload.mode.{v}"))  # fmt: skip
     noise = noise_controls(f, "up", kinds=("gaussian", "speckle")) if mode == "add_noise" else None
-    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_up_seed")
+    seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_up_seed", persist_state="session")
 
 files = st.file_uploader(f.t("upload.files"), type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
                          accept_multiple_files=True, key="upload_files",

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from lib.i18n import t
 from lib.models import build_model, config_from_dict, config_to_dict
 from lib.noise import NoiseConfig
 
@@ -19,7 +20,20 @@ FORMAT_VERSION = 1
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file that cannot be used; the message names the file and the problem."""
+    """A checkpoint file that cannot be used; the message names the file and the problem.
+
+    `key` and `params` name the problem for the UI (locale key `ckpt.<key>`), so a student reads it in
+    their language; `str(exc)` is the English message for the command line and logs.
+    """
+
+    def __init__(self, message: str, key: str, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+    def text(self, lang: str) -> str:
+        """The problem in the UI language."""
+        return t(f"ckpt.{self.key}", lang, **self.params)
 
 
 @dataclass
@@ -76,15 +90,23 @@ def save(ckpt: Checkpoint, path: str | Path) -> Path:
 
 def _from_payload(payload: Any, name: str) -> Checkpoint:
     if not isinstance(payload, dict) or "state_dict" not in payload or "model_config" not in payload:
-        raise CheckpointError(f"{name}: not a checkpoint of this app (no model config or weights inside)")
+        raise CheckpointError(
+            f"{name}: not a checkpoint of this app (no model config or weights inside)", "not_app", name=name
+        )
     version = payload.get("format_version")
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"{name}: checkpoint format {version!r}, this app reads format {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"{name}: checkpoint format {version!r}, this app reads format {FORMAT_VERSION}",
+            "version",
+            name=name,
+            version=str(version),
+            expected=FORMAT_VERSION,
+        )
     try:
         model_config = config_from_dict(dict(payload["model_config"]))
         noise = NoiseConfig(**payload.get("noise_config", {}))
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{name}: bad config inside: {exc}") from exc
+        raise CheckpointError(f"{name}: bad config inside: {exc}", "bad_config", name=name) from exc
     ckpt = Checkpoint(
         model_config=model_config,
         state_dict=payload["state_dict"],
@@ -98,7 +120,12 @@ def _from_payload(payload: Any, name: str) -> Checkpoint:
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
         detail = " ".join(line.strip() for line in first[:3])
-        raise CheckpointError(f"{name}: weights do not match model '{model_config.name}': {detail}") from exc
+        raise CheckpointError(
+            f"{name}: weights do not match model '{model_config.name}': {detail}",
+            "mismatch",
+            name=name,
+            model=model_config.name,
+        ) from exc
     return ckpt
 
 
@@ -107,7 +134,9 @@ def load_bytes(data: bytes, name: str = "uploaded file") -> Checkpoint:
     try:
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # untrusted bytes: torch raises many kinds (IndexError, UnpicklingError, …)
-        raise CheckpointError(f"{name}: not a readable PyTorch checkpoint ({type(exc).__name__})") from exc
+        raise CheckpointError(
+            f"{name}: not a readable PyTorch checkpoint ({type(exc).__name__})", "unreadable", name=name
+        ) from exc
     return _from_payload(payload, name)
 
 
@@ -115,5 +144,5 @@ def load(path: str | Path) -> Checkpoint:
     """Read a checkpoint file with weights_only=True and strict keys."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path.name}: file not found")
+        raise CheckpointError(f"{path.name}: file not found", "not_found", name=path.name)
     return load_bytes(path.read_bytes(), path.name)

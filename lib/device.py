@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from lib.i18n import t
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -26,10 +28,10 @@ def pick_device(preference: str | None = "auto") -> torch.device:
     return torch.device(pref)
 
 
-def describe_device(device: torch.device) -> str:
-    """Human-readable device name for the sidebar."""
+def describe_device(device: torch.device, lang: str = "en") -> str:
+    """Human-readable device name for the sidebar, in the UI language ("CPU · 2 потока")."""
     if device.type == "cuda":
         return f"CUDA · {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU · {torch.get_num_threads()} threads"
+    return t("device.cpu", lang, n=torch.get_num_threads())

@@ -1,4 +1,24 @@
-"""The frame every page shares: language, model picker and device in the sidebar."""
+"""The frame every page shares: language, model picker and device in the sidebar.
+
+Widget values that survive page switches and language switches — the rule every page follows:
+
+* A widget whose value should be kept has a key starting with `keep_` (`keep_<page>_<name>`) and
+  `persist_state="session"`. Streamlit then keeps the value while the page is not shown and, when the
+  widget is drawn again, sends that value to the browser, so what the widget shows is what the page
+  computes with. (Re-assigning `st.session_state[k] = st.session_state[k]` on other pages, as older
+  Streamlit needed, is not enough: Streamlit only pushes a value to the browser in the run that assigns
+  it, so a returning widget showed its element default — slider minimum, first option — while the page
+  used the kept value.) tests/test_state.py checks every `keep_` widget in app_pages/ and lib/ui/.
+* Initial values come either from the widget's own `value=`/`index=` or from
+  `st.session_state.setdefault(key, ...)` before the widget, never both.
+* Radios, selectboxes and segmented controls whose option labels are translated (format_func) must have a
+  `keep_` key: Streamlit stores their value as the shown label, so after a language switch the old label
+  matches no option. The language picker's callback re-assigns every `keep_` value before the rerun
+  (decoded with the old labels), which makes Streamlit send each value again with the new labels.
+* Values that are not widgets (counters, edited matrices) are plain session-state entries; they persist
+  by themselves. An `st.data_editor` cannot persist its edits, so the explainer keeps the edited grid in
+  `keep_<editor key>` and passes it as the editor's data on the next run.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +29,13 @@ import streamlit as st
 
 from lib import checkpoint as ckpt_io
 from lib.device import describe_device
-from lib.i18n import LANGUAGES, t
+from lib.i18n import LANGUAGES, t, table
 from lib.noise import PRESETS
 from lib.ui import cache
 from lib.ui.lang import LANG_KEY, current_language
 
+KEEP_PREFIX = "keep_"
+PERSIST = "session"  # persist_state of every keep_ widget
 MODEL_KEY = "keep_model"
 SESSION_MODELS = "session_models"  # dict[str, LoadedModel] of this session only
 PENDING_MODEL = "pending_model"  # a model to select before the picker is drawn next time
@@ -32,13 +54,10 @@ class Frame:
         return t(key, self.lang, **params)
 
 
-def keep_widget_values(own: tuple[str, ...]) -> None:
-    """Re-assign 'keep_' keys so values survive page switches (each page's sidebar widgets are new widgets).
-
-    The current page's own keys are left alone: their widgets are drawn in this run anyway.
-    """
+def resend_kept_values() -> None:
+    """Language-switch callback: re-assign every kept value so Streamlit re-sends it with the new labels."""
     for key in list(st.session_state.keys()):
-        if isinstance(key, str) and key.startswith("keep_") and (not own or not key.startswith(own)):
+        if isinstance(key, str) and key.startswith(KEEP_PREFIX):
             st.session_state[key] = st.session_state[key]
 
 
@@ -50,14 +69,36 @@ def preset_name(noise) -> str | None:
     return None
 
 
+def _noise_group(loaded: cache.LoadedModel) -> str:
+    return preset_name(loaded.checkpoint.noise) or "custom"
+
+
 def model_label(loaded: cache.LoadedModel, lang: str) -> str:
-    """Human name: architecture, training noise group and file/session name."""
+    """Full description: architecture, training noise group and file/session name (the picker's help)."""
     arch = t(f"model.{loaded.checkpoint.model_config.name}", lang)
-    group = preset_name(loaded.checkpoint.noise)
-    noise = t(f"group.{group}", lang) if group else t("group.custom", lang)
+    noise = t(f"group.{_noise_group(loaded)}", lang)
     source, name = loaded.key.split(":", 1)
     suffix = name if source == "shipped" else t("sidebar.session_model", lang, name=name)
     return f"{arch} · {noise} ({suffix})"
+
+
+def short_model_labels(models: dict[str, cache.LoadedModel], lang: str) -> dict[str, str]:
+    """Short, distinct picker labels: "Табл. 1 · Б" for shipped models, "Моя модель 2" for this session's."""
+    labels: dict[str, str] = {}
+    mine = 0
+    for key, loaded in models.items():
+        if key.startswith("shipped:"):
+            arch = loaded.checkpoint.model_config.name
+            short_key = f"model.short.{arch}"
+            name = t(short_key, lang) if short_key in table(lang) else t(f"model.{arch}", lang)
+            label = f"{name} · {t(f'group.short.{_noise_group(loaded)}', lang)}"
+        else:
+            mine += 1
+            label = t("sidebar.my_model", lang, n=mine)
+        if label in labels.values():  # two shipped files of one kind: tell them apart by file name
+            label = f"{label} ({key.split(':', 1)[1]})"
+        labels[key] = label
+    return labels
 
 
 def available_models(lang: str) -> dict[str, cache.LoadedModel]:
@@ -67,7 +108,7 @@ def available_models(lang: str) -> dict[str, cache.LoadedModel]:
         try:
             loaded = cache.shipped_model(str(path), path.stat().st_mtime)
         except ckpt_io.CheckpointError as exc:
-            st.sidebar.warning(t("sidebar.bad_weights", lang, error=str(exc)))
+            st.sidebar.warning(t("sidebar.bad_weights", lang, error=exc.text(lang)))
             continue
         models[loaded.key] = loaded
     models.update(st.session_state.get(SESSION_MODELS, {}))
@@ -82,9 +123,8 @@ def default_model_key(models: dict[str, cache.LoadedModel]) -> str | None:
     return None
 
 
-def frame(page_title_key: str, own_keys: tuple[str, ...] = ()) -> Frame:
-    """Draw the sidebar and return the page's language and model; own_keys: this page's widget-key prefixes."""
-    keep_widget_values(own_keys)
+def frame(page_title_key: str) -> Frame:
+    """Draw the sidebar and return the page's language and model."""
     lang = current_language()
     st.session_state.setdefault(LANG_KEY, lang)
     with st.sidebar:
@@ -93,6 +133,8 @@ def frame(page_title_key: str, own_keys: tuple[str, ...] = ()) -> Frame:
             LANGUAGES,
             key=LANG_KEY,
             format_func=lambda code: {"ru": "Русский", "en": "English"}[code],
+            on_change=resend_kept_values,
+            persist_state=PERSIST,
         )
         models = available_models(lang)
         if models:
@@ -101,18 +143,21 @@ def frame(page_title_key: str, own_keys: tuple[str, ...] = ()) -> Frame:
                 st.session_state[MODEL_KEY] = pending
             if st.session_state.get(MODEL_KEY) not in models:
                 st.session_state[MODEL_KEY] = default_model_key(models)
+            labels = short_model_labels(models, lang)
+            details = "\n".join(f"- **{labels[k]}** — {model_label(m, lang)}" for k, m in models.items())
             key = st.selectbox(
                 t("sidebar.model", lang),
                 list(models),
                 key=MODEL_KEY,
-                format_func=lambda k: model_label(models[k], lang),
-                help=t("sidebar.model_help", lang),
+                format_func=labels.__getitem__,
+                help=f"{t('sidebar.model_help', lang)}\n\n{details}",
+                persist_state=PERSIST,
             )
             model = models[key]
         else:
             st.error(t("sidebar.no_models", lang))
             model = None
-        st.caption(t("sidebar.device", lang, device=describe_device(cache.device())))
+        st.caption(t("sidebar.device", lang, device=describe_device(cache.device(), lang)))
     st.title(t(page_title_key, lang))
     return Frame(lang, model, models)
 

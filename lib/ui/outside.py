@@ -158,10 +158,18 @@ def render_section5_outside(f: Frame) -> None:
     st.caption(f.t("outside.intro"))
     c1, c2 = st.columns(2)
     set_name = c1.radio(
-        f.t("outside.set"), SET_CHOICES, key="keep_compare_out_set", format_func=lambda s: _set_label(f, s)
+        f.t("outside.set"),
+        SET_CHOICES,
+        key="keep_compare_out_set",
+        persist_state="session",
+        format_func=lambda s: _set_label(f, s),
     )
     kind = c2.radio(
-        f.t("noise.kind"), KIND_CHOICES, key="keep_compare_out_kind", format_func=lambda k: _kind_label(f, k)
+        f.t("noise.kind"),
+        KIND_CHOICES,
+        key="keep_compare_out_kind",
+        persist_state="session",
+        format_func=lambda k: _kind_label(f, k),
     )
     table = results_table(f, results["rows"], set_name)
     st.dataframe(table.style.format(lambda v: _db(f, v)), width="stretch")

@@ -38,12 +38,29 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
             width="stretch",
         )
     kind = st.radio(
-        f.t("noise.kind"), kinds, key=keys["kind"], format_func=lambda k: f.t(f"noise.kind.{k}"), horizontal=True
+        f.t("noise.kind"),
+        kinds,
+        key=keys["kind"],
+        persist_state="session",
+        format_func=lambda k: f.t(f"noise.kind.{k}"),
+        horizontal=True,
     )
-    mean = st.slider(f.t("noise.mean"), -50.0, 50.0, step=0.1, key=keys["mean"], disabled=kind == "speckle")
-    var = st.slider(f.t("noise.var"), 0.0, 1000.0, step=1.0, key=keys["var"], disabled=kind == "speckle")
-    speckle = st.slider(f.t("noise.speckle"), 0.0, 2.0, step=0.05, key=keys["speckle"], disabled=kind == "gaussian")
-    clip = st.toggle(f.t("noise.clip"), key=keys["clip"], help=f.t("noise.clip_help"))
+    mean = st.slider(
+        f.t("noise.mean"), -50.0, 50.0, step=0.1, key=keys["mean"], persist_state="session", disabled=kind == "speckle"
+    )
+    var = st.slider(
+        f.t("noise.var"), 0.0, 1000.0, step=1.0, key=keys["var"], persist_state="session", disabled=kind == "speckle"
+    )
+    speckle = st.slider(
+        f.t("noise.speckle"),
+        0.0,
+        2.0,
+        step=0.05,
+        key=keys["speckle"],
+        persist_state="session",
+        disabled=kind == "gaussian",
+    )
+    clip = st.toggle(f.t("noise.clip"), key=keys["clip"], persist_state="session", help=f.t("noise.clip_help"))
     return NoiseConfig(kind=kind, mean=float(mean), var=float(var), speckle=float(speckle), clip=bool(clip))
 
 
