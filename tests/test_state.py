@@ -169,12 +169,10 @@ def test_every_kept_widget_persists_across_pages():
             kw = {k.arg: k.value for k in node.keywords}
             key = kw.get("key")
             key_text = ast.unparse(key) if key is not None else ""
-            if "keep" not in key_text and "keys[" not in key_text and "KEY" not in key_text:
+            if "keep" not in key_text and "keys[" not in key_text:
                 continue
             persist = kw.get("persist_state")
-            if not (isinstance(persist, ast.Constant) and persist.value == "session") and not (
-                isinstance(persist, ast.Name) and persist.id == "PERSIST"
-            ):
+            if not (isinstance(persist, ast.Constant) and persist.value == "session"):
                 missing.append(f"{path.name}:{node.lineno} {key_text}")
     assert not missing, missing
 
@@ -202,3 +200,14 @@ def test_a_trained_model_stays_selected_on_every_page():
         assert shown(picker) == label
     at.sidebar.selectbox(key="keep_lang").set_value("en").run()
     assert shown(at.sidebar.selectbox(key="keep_model")) == t("sidebar.my_model", "en", n=1)
+
+
+def test_a_language_chosen_on_another_page_is_shown_on_every_page():
+    at = app("ru")
+    at.switch_page("app_pages/inside.py").run()
+    at.sidebar.selectbox(key="keep_lang").set_value("en").run()
+    for path in ("app_pages/noise_lab.py", "app_pages/inside.py", "app_pages/compare.py", "app_pages/noise_lab.py"):
+        at.switch_page(path).run()
+        picker = at.sidebar.selectbox(key="keep_lang")
+        assert picker.value == "en" and shown(picker) == "English"
+        assert shown(at.sidebar.selectbox(key="keep_model")) == t("model.short.seed", "en") + " · B"

@@ -9,6 +9,10 @@ Widget values that survive page switches and language switches — the rule ever
   Streamlit needed, is not enough: Streamlit only pushes a value to the browser in the run that assigns
   it, so a returning widget showed its element default — slider minimum, first option — while the page
   used the kept value.) tests/test_state.py checks every `keep_` widget in app_pages/ and lib/ui/.
+* The sidebar's language and model pickers are drawn on every page under one key, but each page has its own
+  widget. They do not persist; `frame()` re-assigns both values before drawing them in every run, so the
+  page's picker always shows the current choice, even one made on another page (a trained model selected on
+  the Train page, a language chosen on Compare). A persisted copy would bring back its page's old choice.
 * Initial values come either from the widget's own `value=`/`index=` or from
   `st.session_state.setdefault(key, ...)` before the widget, never both.
 * Radios, selectboxes and segmented controls whose option labels are translated (format_func) must have a
@@ -33,12 +37,13 @@ from lib.i18n import LANGUAGES, t, table
 from lib.noise import PRESETS
 from lib.ui import cache
 from lib.ui.lang import LANG_KEY, current_language
+from lib.ui.style import inject_style
 
 KEEP_PREFIX = "keep_"
-PERSIST = "session"  # persist_state of every keep_ widget
 MODEL_KEY = "keep_model"
 SESSION_MODELS = "session_models"  # dict[str, LoadedModel] of this session only
 PENDING_MODEL = "pending_model"  # a model to select before the picker is drawn next time
+SHARED_KEYS = (LANG_KEY, MODEL_KEY)  # sidebar widgets drawn on every page (one widget per page, one key)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,13 @@ def resend_kept_values() -> None:
     """Language-switch callback: re-assign every kept value so Streamlit re-sends it with the new labels."""
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(KEEP_PREFIX):
+            st.session_state[key] = st.session_state[key]
+
+
+def push_shared_values() -> None:
+    """Re-assign the language and model so every page's copy of these sidebar widgets shows the current choice."""
+    for key in SHARED_KEYS:
+        if key in st.session_state:
             st.session_state[key] = st.session_state[key]
 
 
@@ -127,6 +139,7 @@ def frame(page_title_key: str) -> Frame:
     """Draw the sidebar and return the page's language and model."""
     lang = current_language()
     st.session_state.setdefault(LANG_KEY, lang)
+    push_shared_values()
     with st.sidebar:
         lang = st.selectbox(
             t("sidebar.language", lang),
@@ -134,7 +147,6 @@ def frame(page_title_key: str) -> Frame:
             key=LANG_KEY,
             format_func=lambda code: {"ru": "Русский", "en": "English"}[code],
             on_change=resend_kept_values,
-            persist_state=PERSIST,
         )
         models = available_models(lang)
         if models:
@@ -151,7 +163,6 @@ def frame(page_title_key: str) -> Frame:
                 key=MODEL_KEY,
                 format_func=labels.__getitem__,
                 help=f"{t('sidebar.model_help', lang)}\n\n{details}",
-                persist_state=PERSIST,
             )
             model = models[key]
         else:
@@ -159,6 +170,7 @@ def frame(page_title_key: str) -> Frame:
             model = None
         st.caption(t("sidebar.device", lang, device=describe_device(cache.device(), lang)))
     st.title(t(page_title_key, lang))
+    inject_style(lang)  # layout for phones, tablets and projectors; the settings hint on narrow screens
     return Frame(lang, model, models)
 
 
