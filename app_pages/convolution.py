@@ -55,7 +55,7 @@ with tabs[1]:
         st.markdown(f.t("conv.input_edit"))
         x = matrix_editor(cv.FIG2_INPUT, "conv_input_editor")
         preset = st.selectbox(f.t("conv.preset"), list(cv.KERNEL_PRESETS), index=1, key="keep_conv_preset", persist_state="session",
-                              format_func=lambda k: f.t(f"conv.kernel.{k}"))  # fmt: skip
+                              format_func=lambda k: f.t(f"conv.kernel.{k}"), placeholder=f.t("common.choose"))  # fmt: skip
         st.markdown(f.t("conv.kernel_edit"))
         k = matrix_editor(cv.KERNEL_PRESETS[preset], f"conv_kernel_editor_{preset}")
     try:
@@ -195,7 +195,7 @@ with tabs[4]:
     presets = {"sobel": cv.outer(np.array([1.0, 2, 1]), np.array([-1.0, 0, 1])), "box_blur": cv.KERNEL_PRESETS["box_blur"],
                "gaussian": cv.KERNEL_PRESETS["gaussian"], "sharpen": cv.SHARPEN}  # fmt: skip
     name = st.selectbox(f.t("conv.preset"), list(presets), key="keep_sep_preset", persist_state="session",
-                        format_func=lambda k: f.t(f"conv.kernel.{'sobel_x' if k == 'sobel' else k}"))  # fmt: skip
+                        format_func=lambda k: f.t(f"conv.kernel.{'sobel_x' if k == 'sobel' else k}"), placeholder=f.t("common.choose"))  # fmt: skip
     ksep = matrix_editor(presets[name], f"sep_editor_{name}")
     c = st.columns(2)
     h_in = c[0].slider(f.t("conv.in_h"), 3, 30, 5, key="keep_sep_h", persist_state="session")
@@ -252,7 +252,7 @@ with tabs[5]:
 with tabs[6]:
     c = st.columns(3)
     kind = c[0].selectbox(f.t("conv.signal_kernel"), ["average", "gaussian", "difference"], key="keep_1d_kernel", persist_state="session",
-                          format_func=lambda k: f.t(f"conv.k1d.{k}"))  # fmt: skip
+                          format_func=lambda k: f.t(f"conv.k1d.{k}"), placeholder=f.t("common.choose"))  # fmt: skip
     stride1 = c[1].slider(f.t("conv.stride"), 1, 4, 1, key="keep_1d_stride", persist_state="session")
     seed1 = c[2].number_input(f.t("content.conv.signal_seed"), 0, 9999, 0, key="keep_1d_seed", persist_state="session")
     kernels_1d = {

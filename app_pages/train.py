@@ -32,6 +32,7 @@ with left:
         list(REGISTRY),
         key="keep_train_model",
         persist_state="session",
+        placeholder=f.t("common.choose"),
         format_func=lambda k: f.t(f"model.{k}"),
         disabled=busy,
     )
@@ -77,6 +78,7 @@ with left:
         index=SCHEDULES.index(FAST.schedule),
         key="keep_train_schedule",
         persist_state="session",
+        placeholder=f.t("common.choose"),
         format_func=lambda k: f.t(f"trainfast.schedule.{k}"),
         help=f.t("trainfast.schedule_help"),
     )

@@ -33,7 +33,7 @@ import streamlit as st
 
 from lib import checkpoint as ckpt_io
 from lib.device import describe_device
-from lib.i18n import LANGUAGES, t, table
+from lib.i18n import LANGUAGES, format_number, t, table
 from lib.noise import PRESETS
 from lib.ui import cache
 from lib.ui.lang import LANG_KEY, current_language
@@ -57,6 +57,10 @@ class Frame:
     def t(self, key: str, **params: object) -> str:
         """Translate into the page's language."""
         return t(key, self.lang, **params)
+
+    def num(self, value: float, spec: str = "") -> str:
+        """A number written the page language's way ("26,48" in Russian) by a Python format spec."""
+        return format_number(value, self.lang, spec)
 
 
 def resend_kept_values() -> None:
@@ -147,6 +151,7 @@ def frame(page_title_key: str) -> Frame:
             key=LANG_KEY,
             format_func=lambda code: {"ru": "Русский", "en": "English"}[code],
             on_change=resend_kept_values,
+            placeholder=t("common.choose", lang),
         )
         models = available_models(lang)
         if models:
@@ -163,6 +168,7 @@ def frame(page_title_key: str) -> Frame:
                 key=MODEL_KEY,
                 format_func=labels.__getitem__,
                 help=f"{t('sidebar.model_help', lang)}\n\n{details}",
+                placeholder=t("common.choose", lang),
             )
             model = models[key]
         else:

@@ -45,21 +45,13 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
         format_func=lambda k: f.t(f"noise.kind.{k}"),
         horizontal=True,
     )
-    mean = st.slider(
-        f.t("noise.mean"), -50.0, 50.0, step=0.1, key=keys["mean"], persist_state="session", disabled=kind == "speckle"
-    )
-    var = st.slider(
-        f.t("noise.var"), 0.0, 1000.0, step=1.0, key=keys["var"], persist_state="session", disabled=kind == "speckle"
-    )
-    speckle = st.slider(
-        f.t("noise.speckle"),
-        0.0,
-        2.0,
-        step=0.05,
-        key=keys["speckle"],
-        persist_state="session",
-        disabled=kind == "gaussian",
-    )
+    # "localized": the browser writes the numbers by its locale (decimal comma and thin-space thousands in Russian)
+    mean = st.slider(f.t("noise.mean"), -50.0, 50.0, step=0.1, key=keys["mean"], persist_state="session",
+                     disabled=kind == "speckle", format="localized")  # fmt: skip
+    var = st.slider(f.t("noise.var"), 0.0, 1000.0, step=1.0, key=keys["var"], persist_state="session",
+                    disabled=kind == "speckle", format="localized")  # fmt: skip
+    speckle = st.slider(f.t("noise.speckle"), 0.0, 2.0, step=0.05, key=keys["speckle"], persist_state="session",
+                        disabled=kind == "gaussian", format="localized")  # fmt: skip
     clip = st.toggle(f.t("noise.clip"), key=keys["clip"], persist_state="session", help=f.t("noise.clip_help"))
     return NoiseConfig(kind=kind, mean=float(mean), var=float(var), speckle=float(speckle), clip=bool(clip))
 
