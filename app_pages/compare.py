@@ -57,7 +57,7 @@ wide.columns = [f"{f.t('compare.metric.' + m)} · {f.t('noise.kind.' + k)}" for 
 wide.index = [label(m) for m in wide.index]
 n_col = sub.groupby("method", sort=False)["n"].first()
 wide[f.t("compare.n")] = n_col.values
-st.dataframe(wide.style.format(precision=3), width="stretch")
+st.dataframe(wide.style.format(lambda v: f.num(v, ".3f")), width="stretch")
 
 with st.expander(f.t("content.guide.why_lower_title")):
     st.markdown(f.t("content.guide.why_lower"))
@@ -103,7 +103,7 @@ if table["seed_A"] and table["seed_B"]:
         {label(m): [table[m][s] for s in settings] for m in ("seed_A", "seed_B")},
         index=[f"{f.t('group.' + s.split('/')[0])} · {f.t('noise.kind.' + s.split('/')[1])}" for s in settings],
     )
-    st.dataframe(frame5.style.format("{:.2f} " + f.t("unit.db")), width="stretch")
+    st.dataframe(frame5.style.format(lambda v: f"{f.num(v, '.2f')} {f.t('unit.db')}"), width="stretch")
     diffs = section5_finding(table, "seed_A", "seed_B")
     lines = []
     for s, d in diffs.items():

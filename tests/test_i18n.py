@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,35 @@ def test_every_plural_template_lists_the_forms_its_language_needs():
             for spec in text.split("plural:")[1:]:
                 forms = spec.split("}")[0].split("|")
                 assert len(forms) in count, (lang, key, forms)
+
+
+def test_weights_file_errors_reach_the_student_in_russian(tmp_path):
+    from lib import checkpoint
+
+    with pytest.raises(checkpoint.CheckpointError) as caught:
+        checkpoint.load_bytes(b"garbage", "broken.pt")
+    assert "UnpicklingError" in str(caught.value) or "readable" in str(caught.value)  # the log keeps the detail
+    ru = caught.value.text("ru")
+    assert ru.startswith("broken.pt: ") and "не читается" in ru
+    assert not re.search(r"[A-Za-z]{2,}", ru.replace("broken.pt", "").replace("PyTorch", ""))
+    with pytest.raises(checkpoint.CheckpointError) as caught:
+        checkpoint.load(tmp_path / "missing.pt")
+    assert caught.value.text("ru") == "missing.pt: файл не найден."
+    torch_payload = tmp_path / "other.pt"
+    import torch
+
+    torch.save({"weights": torch.zeros(1)}, torch_payload)
+    with pytest.raises(checkpoint.CheckpointError) as caught:
+        checkpoint.load(torch_payload)
+    assert caught.value.key == "not_app" and "не файл весов" in caught.value.text("ru")
+
+
+def test_device_line_is_translated_with_plural_threads():
+    import torch
+
+    from lib.device import describe_device
+
+    threads = torch.get_num_threads()
+    ru = describe_device(torch.device("cpu"), "ru")
+    assert ru == f"CPU · {threads} {plural(threads, 'ru', 'поток', 'потока', 'потоков')}"
+    assert "thread" in describe_device(torch.device("cpu"), "en")

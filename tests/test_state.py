@@ -211,3 +211,14 @@ def test_a_language_chosen_on_another_page_is_shown_on_every_page():
         picker = at.sidebar.selectbox(key="keep_lang")
         assert picker.value == "en" and shown(picker) == "English"
         assert shown(at.sidebar.selectbox(key="keep_model")) == t("model.short.seed", "en") + " · B"
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_model_picker_names_are_short_and_distinct_with_details_in_help(lang):
+    at = app(lang)
+    picker = at.sidebar.selectbox(key="keep_model")
+    assert len(set(picker.options)) == len(picker.options)
+    assert all(len(label) <= 20 for label in picker.options), picker.options  # fits the closed picker
+    assert t("model.short.seed", lang) + " · " + t("group.short.B", lang) in picker.options
+    assert t("model.short.seed", lang) + " · " + t("group.short.A", lang) in picker.options
+    assert "seed_B" in picker.help and t("model.seed", lang) in picker.help  # the full description
