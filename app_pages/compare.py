@@ -14,7 +14,7 @@ from lib.noise import add_noise, make_generator, preset
 from lib.train import cleaned
 from lib.ui import cache
 from lib.ui.frame import frame
-from lib.ui.widgets import method_label, upscale
+from lib.ui.widgets import image_strip, method_label
 
 RESULTS = cache.WEIGHTS_DIR / "compare.json"
 
@@ -91,9 +91,8 @@ for key, loaded in f.models.items():
         tiles.append((label(key.split(":", 1)[1]), cleaned(loaded.model, noisy, cache.device())))
 for name in baselines.BASELINES:
     tiles.append((label(name), baseline_output(name, noisy)))
-cols = st.columns(len(tiles))
-for col, (title, image) in zip(cols, tiles):
-    col.image(upscale(image, 4), caption=title, width="stretch")
+# one image list of fixed-width tiles: wraps onto more lines on narrow screens, names stay whole
+image_strip([image for _, image in tiles], [title for title, _ in tiles])
 
 st.header(f.t("compare.section5"))
 table = section5(results["rows"], "seed_A", "seed_B")

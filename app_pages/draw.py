@@ -8,9 +8,11 @@ from lib.preprocess import check_digit, to_mnist_steps
 from lib.report import ReportItem
 from lib.ui import cache
 from lib.ui.frame import frame
+from lib.ui.style import CANVAS_BOX, canvas_side, column_width
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 
 REPORT = "report_drawings"
+BASE_SIDE = 280  # the stroke-width slider is in pixels of a canvas this wide; wider canvases scale it
 
 f = frame("page.draw")
 st.caption(f.t("draw.intro"))
@@ -31,11 +33,13 @@ def canvas_part() -> None:
     if st_canvas is None:
         st.info(f.t("draw.no_canvas"))
         return
-    left, right = st.columns([1, 2])
-    with left:
+    left, right = st.columns(2)  # half the page: a canvas big enough for a finger on a tablet
+    with left, st.container(key=CANVAS_BOX):
+        # the component draws at a fixed pixel size: fit it to the column the browser measured
+        side = canvas_side(column_width("canvas_fit_draw", f.lang))
         result = st_canvas(
-            stroke_width=int(stroke), stroke_color="#FFFFFF", background_color="#000000", height=280, width=280,
-            drawing_mode="freedraw", return_image_data=True, key="draw_canvas",
+            stroke_width=max(1, round(stroke * side / BASE_SIDE)), stroke_color="#FFFFFF", background_color="#000000",
+            height=side, width=side, drawing_mode="freedraw", return_image_data=True, key="draw_canvas",
         )  # fmt: skip
         st.caption(f.t("draw.toolbar"))
     with right:
@@ -64,7 +68,7 @@ def canvas_part() -> None:
         models = comparison_models(f)
         cleaned = clean_digit(models, steps.final, noise, int(seed), cache.device())
         st.markdown(f"**{f.t('draw.result')}**")
-        render_cleaned(f, cleaned, noise_added=noise is not None)
+        render_cleaned(f, cleaned, noise_added=noise is not None, key="draw")
         if st.button(f.t("draw.add_to_report"), key="draw_add_report"):
             items = st.session_state.setdefault(REPORT, [])
             items.append(ReportItem(f.t("draw.item_name", n=len(items) + 1), cleaned))

@@ -85,8 +85,9 @@ if is_conv:
     k, s = last.kernel_size[0], last.stride[0]
     counts = transposed_overlap(8, k, s)
     c1, c2, c3 = st.columns(3)
-    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=False, title=f.t("inside.overlap", k=k, s=s))
-    fig.update_layout(height=360, margin=dict(l=0, r=0, t=40, b=0))
+    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=False)
+    c1.markdown(f"**{f.t('inside.overlap', k=k, s=s)}**")  # a page title wraps; a chart title is cut on phones
+    fig.update_layout(height=340, margin=dict(l=0, r=0, t=10, b=0))
     c1.plotly_chart(fig, key="overlap_map")
     c2.image(upscale(output_of_blank(model), 6), caption=f.t("inside.blank_output"))
     blank_code = decoder_of_blank(model)

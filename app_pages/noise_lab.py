@@ -75,7 +75,8 @@ headers = [f.t("lab.original"), f.t("lab.noisy"), f.t("lab.cleaned")]
 if show_errors:
     headers += [f.t("lab.err_noisy"), f.t("lab.err_cleaned")]
 st.markdown(f.t("lab.legend", columns=" · ".join(f"**{h}**" for h in headers)))
-grid = st.columns(2)
+# one fixed-width strip per example in a wrapping row: two side by side when they fit, one per line otherwise
+grid = st.container(horizontal=True, wrap=True, gap="small")
 for i, idx in enumerate(indices):
     images = [result.clean[i], result.noisy[i], result.cleaned[i]]
     captions = [
@@ -95,8 +96,8 @@ for i, idx in enumerate(indices):
             f.t("lab.caption_mae", mae=float(np.mean(images[3]))),
             f.t("lab.caption_mae", mae=float(np.mean(images[4]))),
         ]
-    with grid[i % 2]:
-        image_strip(images, captions)
+    with grid.container(width="content"):
+        image_strip(images, captions, size=104)  # two strips of three fit beside each other at 1024×768
 
 if show_hist:
     st.subheader(f.t("lab.histogram"))

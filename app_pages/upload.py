@@ -51,7 +51,7 @@ for number, upload in enumerate(files or [], 1):
         continue
     render_steps(f, steps)
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
-    render_cleaned(f, result, noise_added=noise is not None)
+    render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}")
     items.append(ReportItem(upload.name, result))
 
 items += st.session_state.get("report_drawings", [])

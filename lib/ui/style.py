@@ -66,6 +66,7 @@ CSS = """
 [class*="st-key-canvas_fit"] { display: none; }
 /* The settings hint shows only while the sidebar is collapsed (phones, tablets in portrait). */
 .st-key-mobile_settings_hint { display: none; }
+.st-key-mobile_settings_hint [data-testid="stElementContainer"]:has([data-testid="stHtml"]) { display: none; }
 body:has([data-testid="stSidebar"][data-collapsed="true"]) .st-key-mobile_settings_hint { display: flex; }
 @media (max-width: 640px) {
   /* Formulas: a smaller font on phones; a formula wider still scrolls inside its own box. */
@@ -77,14 +78,16 @@ body:has([data-testid="stSidebar"][data-collapsed="true"]) .st-key-mobile_settin
 """
 
 # Runs once per page view: the page's language for the browser (screen readers, hyphenation) and, on a
-# tablet in portrait, the sidebar collapsed once per browser tab (Streamlit collapses it only up to 768 px).
+# tablet in portrait, the sidebar collapsed unless the student has opened or closed it before (Streamlit
+# collapses it by itself only up to 768 px, and then remembers the state).
 SCRIPT = """
 <script>
 (() => {
   document.documentElement.lang = %(lang)s;
   const width = window.innerWidth;
-  if (width <= 768 || width >= %(below)d || sessionStorage.getItem("sidebarAutoCollapsed")) return;
-  sessionStorage.setItem("sidebarAutoCollapsed", "1");
+  // Streamlit remembers a sidebar opened or closed by hand (localStorage): that choice wins
+  const chosen = Object.keys(localStorage).some((k) => k.startsWith("stSidebarCollapsed"));
+  if (width <= 768 || width >= %(below)d || chosen) return;
   const collapse = (tries) => {
     const sidebar = document.querySelector('[data-testid="stSidebar"]');
     const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
@@ -99,10 +102,12 @@ SCRIPT = """
 
 def inject_style(lang: str) -> None:
     """The app's CSS, the narrow-screen settings hint and the page-view script; call once per run, under the title."""
-    st.html(CSS)
     with st.container(key=HINT_KEY):
+        # the style comes in the same element as the script, ahead of the hint it hides: a style-only
+        # st.html would go to Streamlit's event container and could arrive after the hint is drawn
+        script = SCRIPT % {"lang": json.dumps(lang), "below": AUTO_COLLAPSE_BELOW}
+        st.html(CSS + script, unsafe_allow_javascript=True)
         st.info(t("mobile.settings_hint", lang), icon=":material/tune:")
-        st.html(SCRIPT % {"lang": json.dumps(lang), "below": AUTO_COLLAPSE_BELOW}, unsafe_allow_javascript=True)
 
 
 # The canvas helper: reports the width of the column it is drawn in once it has settled (again when it

@@ -56,7 +56,10 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
     return NoiseConfig(kind=kind, mean=float(mean), var=float(var), speckle=float(speckle), clip=bool(clip))
 
 
-def image_strip(images: list[np.ndarray], captions: list[str], size: int = 112) -> None:
+TILE = 112  # px: one picture of an image row (original, noisy, cleaned, preparation steps)
+
+
+def image_strip(images: list[np.ndarray], captions: list[str], size: int = TILE) -> None:
     """Same-size images side by side in one element, each with its caption."""
     st.image([upscale(image, max(1, size // image.shape[0])) for image in images], caption=captions, width=size)
 
@@ -107,16 +110,20 @@ def render_steps(f: Frame, steps) -> None:
         (steps.fitted, f.t("steps.fitted", h=steps.fitted.shape[0], w=steps.fitted.shape[1])),
         (steps.final, f.t("steps.final", dy=steps.shift[0], dx=steps.shift[1])),
     ]
-    cols = st.columns(len(pictures))
-    for col, (image, caption) in zip(cols, pictures):
+    shown = []
+    for image, _ in pictures:
         h, w = image.shape
-        factor = max(1, 112 // max(h, w)) if max(h, w) < 112 else 1
-        shown = upscale(image, factor) if factor > 1 else (np.clip(image, 0, 1) * 255).astype(np.uint8)
-        col.image(shown, caption=caption, width="stretch")
+        factor = max(1, TILE // max(h, w)) if max(h, w) < TILE else 1
+        shown.append(upscale(image, factor) if factor > 1 else (np.clip(image, 0, 1) * 255).astype(np.uint8))
+    # one image list of fixed-width tiles: the row wraps on narrow screens instead of squeezing the captions
+    st.image(shown, caption=[caption for _, caption in pictures], width=TILE)
 
 
-def render_cleaned(f: Frame, result, noise_added: bool = True) -> None:
-    """Original | noisy | each model's output, scored against the un-noised digit (or the input when none)."""
+def render_cleaned(f: Frame, result, noise_added: bool = True, key: str | None = None) -> None:
+    """Original | noisy | each model's output, scored against the un-noised digit (or the input when none).
+
+    key: unique on the page; lines the pictures up (titles get two lines) when given.
+    """
     if noise_added:
         images = [(result.clean, f.t("lab.original")), (result.noisy, f.t("lab.noisy"))]
         noisy_caption = "content.lab.no_noise" if result.untouched else None  # e.g. s = 0: not a "100 dB" score
@@ -125,9 +132,11 @@ def render_cleaned(f: Frame, result, noise_added: bool = True) -> None:
         images, captions = [(result.clean, f.t("upload.input"))], [f.t("upload.no_reference")]
     for name, out in result.outputs.items():
         images.append((out, name))
-        key = "lab.caption_scores" if noise_added else "upload.caption_change"
-        captions.append(f.t(key, **result.scores[name]))
-    cols = st.columns(len(images))
-    for col, (image, title), caption in zip(cols, images, captions):
-        col.markdown(f"**{title}**")
-        col.image(upscale(image), caption=caption or None, width="stretch")
+        template = "lab.caption_scores" if noise_added else "upload.caption_change"
+        captions.append(f.t(template, **result.scores[name]))
+    # fixed-width tiles in a wrapping row: on a phone they flow onto more lines, captions stay readable
+    row = st.container(horizontal=True, wrap=True, gap="small", key=f"tiles_{key}" if key else None)
+    for (image, title), caption in zip(images, captions):
+        tile = row.container(width=TILE)
+        tile.markdown(f"**{title}**")
+        tile.image(upscale(image), caption=caption or None, width="stretch")
