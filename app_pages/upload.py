@@ -26,8 +26,11 @@ with st.sidebar:
         key="keep_up_threshold",
         persist_state="session",
         help=f.t("upload.threshold_help"),
+        format="localized",
     )
-    contrast = st.slider(f.t("upload.contrast"), 1.0, 3.0, 1.0, 0.1, key="keep_up_contrast", persist_state="session")
+    contrast = st.slider(
+        f.t("upload.contrast"), 1.0, 3.0, 1.0, 0.1, key="keep_up_contrast", persist_state="session", format="localized"
+    )
     mode = st.radio(f.t("upload.mode"), ["as_is", "add_noise"], key="keep_up_mode", persist_state="session",
                     format_func=lambda v: f.t(f"upload.mode.{v}"))  # fmt: skip
     noise = noise_controls(f, "up", kinds=("gaussian", "speckle")) if mode == "add_noise" else None

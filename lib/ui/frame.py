@@ -38,7 +38,6 @@ from lib.noise import PRESETS
 from lib.ui import cache
 from lib.ui.lang import LANG_KEY, current_language
 from lib.ui.style import inject_style
-from lib.ui.style import inject_style
 
 KEEP_PREFIX = "keep_"
 MODEL_KEY = "keep_model"
@@ -177,7 +176,6 @@ def frame(page_title_key: str) -> Frame:
             model = None
         st.caption(t("sidebar.device", lang, device=describe_device(cache.device(), lang)))
     st.title(t(page_title_key, lang))
-    inject_style(lang)  # layout for phones, tablets and projectors; the settings hint on narrow screens
     inject_style(lang)  # layout for phones, tablets and projectors; the settings hint on narrow screens
     return Frame(lang, model, models)
 

@@ -134,8 +134,8 @@ def figure_rows(
         st.image([upscale(im, 3) for im in images], caption=captions, width=TILE)
 
 
-def example_digits(data, set_name: str, per_kind: int = 2) -> list[tuple[str, np.ndarray]]:
-    """A few fixed outside digits for the figure: different classes from each writer."""
+def example_digits(f: Frame, data, set_name: str, per_kind: int = 2) -> list[tuple[str, np.ndarray]]:
+    """A few fixed outside digits for the figure: different classes from each writer, named in the UI language."""
     from lib.outside import KINDS
 
     kinds = KINDS if set_name == "outside" else (set_name.split(":", 1)[1],)
@@ -144,7 +144,8 @@ def example_digits(data, set_name: str, per_kind: int = 2) -> list[tuple[str, np
         for j in range(per_kind):
             label = (3 * k + 4 * j + 1) % 10
             rows = np.flatnonzero((data.kinds == kind) & (data.labels == label))
-            chosen.append((f"{kind} · {label}", data.images[rows[0]].astype(np.float32) / 255.0))
+            name = f"{_set_label(f, f'outside:{kind}')} · {label}"
+            chosen.append((name, data.images[rows[0]].astype(np.float32) / 255.0))
     return chosen
 
 
@@ -183,7 +184,7 @@ def render_section5_outside(f: Frame) -> None:
         digits = cache.test_digits()
         examples = [(f"MNIST #{i}", digits.images[i].float().numpy() / 255.0) for i in (3, 18, 61, 84)]
     else:
-        examples = example_digits(outside_set(), set_name)
+        examples = example_digits(f, outside_set(), set_name)
     figure_rows(f, models, examples, kind, seed=int(results["seed"]))
 
     st.subheader(f.t("outside.mine"))

@@ -1,0 +1,127 @@
+"""Real browser at 1024×768: every page in Russian and English; no English word may be left in the Russian UI.
+
+One server, one browser, one tab per language; the walk follows the app's own navigation (one session per
+language, so settings made on one page are still there on the next), opens every tab and expander, and reads
+the text a student sees. Formulas (KaTeX) are left out: their TeX source is not shown text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lib.i18n import t
+from tests.e2e.test_browser import browser, server  # noqa: F401  (fixtures: one server and browser per module)
+
+pytestmark = pytest.mark.e2e
+
+PAGES = [
+    ("", "page.lab"), ("convolution", "page.conv"), ("train", "page.train"), ("inside", "page.inside"),
+    ("compare", "page.compare"), ("draw", "page.draw"), ("upload", "page.upload"),
+]  # fmt: skip
+
+# Latin words that belong in a Russian UI: names of metrics, data sets, layers, libraries, file formats and
+# devices, and the letters of formulas (k, s, p, μ's partner D...). Anything else is an untranslated string.
+ALLOWED = {
+    "PSNR", "SSIM", "MSE", "MNIST", "BM3D", "ReLU", "BatchNorm", "Adam", "PyTorch", "torch", "nn", "functional",
+    "conv2d", "Sigmoid", "CPU", "CUDA", "MPS", "Apple", "RGB", "SVD", "EXIF", "PNG", "JPEG", "JPG", "WebP", "BMP",
+    "GIF", "ZIP", "CSV", "pt", "KOst", "python", "lib", "train", "compare", "py", "convolution", "streamlit",
+    "run", "streamlit_app", "weights", "seed_A", "seed_B", "linear_B", "U-Net", "Conv2d", "ConvTranspose2d",
+    "Linear", "Flatten", "Unflatten", "Dropout", "Sequential", "DejaVu", "WEBP", "PT", "lr", "layer1", "layer2",
+    "layer01", "layer02",
+}  # fmt: skip
+# Texts drawn by Streamlit's own components, which offer no way to translate them (see README, "Translation").
+COMPONENT_TEXT = ["Skip to main content", "Drag and drop files here", "Drag and drop file here", "Browse files",
+                  "Upload", "Limit", "per file", "MB"]  # fmt: skip
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
+# Not prose: formulas (their TeX source), icon glyphs (icon-font ligatures such as "science") and code spans
+# (commands and file names such as `python -m lib compare`, which a student types as they are).
+NOT_TEXT = ".katex, .katex-display, .katex-mathml, [data-testid='stIconMaterial'], code { display: none !important; }"
+
+
+def latin_words(text: str) -> set[str]:
+    """Latin words of two or more letters outside the allow-list (single letters are formula variables)."""
+    for phrase in COMPONENT_TEXT:
+        text = text.replace(phrase, " ")
+    words = set()
+    for word in LATIN_WORD.findall(text):
+        parts = [w for w in re.split(r"[_\-]", word) if w] if word not in ALLOWED else []
+        if word in ALLOWED or all(p in ALLOWED or len(p) == 1 or p.isdigit() for p in parts):
+            continue
+        words.add(word)
+    return words
+
+
+def settle(page) -> None:
+    """Wait until the script run is over and every picture has loaded."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => !document.querySelector("[data-testid='stStatusWidget']")
+              && [...document.querySelectorAll("[data-testid='stMain'] img")].every(i => i.complete)""",
+        timeout=120_000,
+    )
+
+
+def shown_text(page) -> str:
+    """Everything the student can read now: open every tab and expander, then read the page."""
+    for expander in page.locator("[data-testid='stExpander'] summary").all():
+        if expander.is_visible():
+            expander.click()
+    settle(page)
+    texts = [page.locator("body").inner_text()]
+    tabs = page.locator("[data-baseweb='tab-list'] [role='tab']")
+    for i in range(tabs.count()):
+        tabs.nth(i).click()
+        settle(page)
+        texts.append(page.locator("[data-testid='stMain']").inner_text())
+    return "\n".join(texts)
+
+
+@pytest.fixture(scope="module", params=["ru", "en"])
+def walk(request, server, browser):  # noqa: F811
+    """Visit every page once in one language; returns {page key: shown text} and the exceptions seen."""
+    lang = request.param
+    context = browser.new_context(locale="ru-RU" if lang == "ru" else "en-US", viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(server)
+    seen, errors = {}, []
+    try:
+        for path, key in PAGES:
+            if path:
+                page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").click()
+            page.locator("h1").filter(has_text=t(key, lang)).wait_for()
+            page.add_style_tag(content=NOT_TEXT)
+            settle(page)
+            seen[key] = shown_text(page)
+            errors += [e.inner_text() for e in page.locator("[data-testid='stException']").all()]
+    finally:
+        context.close()
+    return lang, seen, errors
+
+
+def test_every_page_opens_without_errors_in_both_languages(walk):
+    lang, seen, errors = walk
+    assert not errors, errors
+    assert set(seen) == {key for _, key in PAGES}
+    for key, text in seen.items():
+        assert t(key, lang) in text
+
+
+def test_no_english_left_in_the_russian_ui(walk):
+    lang, seen, _ = walk
+    if lang != "ru":
+        pytest.skip("the English UI may use Latin words")
+    left = {key: sorted(latin_words(text)) for key, text in seen.items() if latin_words(text)}
+    if left:
+        pytest.fail("English in the Russian UI: " + "; ".join(f"{k}: {', '.join(w)}" for k, w in left.items()))
+
+
+def test_russian_numbers_use_russian_separators(walk):
+    lang, seen, _ = walk
+    if lang != "ru":
+        pytest.skip("English numbers use a decimal point")
+    points = {key: re.findall(r"\S*\d\.\d\S*", text)[:8] for key, text in seen.items()}
+    if any(points.values()):
+        pytest.fail("decimal points in the Russian UI: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in points.items()))
