@@ -1,13 +1,15 @@
-"""App speed and memory: rerun time after a slider move, cold start to first render, server RSS with 1 and 10 sessions.
+"""App speed and memory on a real `streamlit run` server: cold start to the first triples, rerun latency, RSS.
 
-Run: python -m bench.app_bench [--json bench/out/app.json]
-Rerun time is measured in-process with Streamlit's AppTest (script execution of a full rerun);
-cold start and memory use a real `streamlit run` server and headless chromium sessions.
+Run: python -m bench.app_bench [--json bench/results_app.json]
+Cold start: headless chromium is started first (a student's browser is already open), then the server; the
+clock starts when the server process is spawned. Reruns: one student on the websocket (bench/load_test.py)
+sets a new noise seed 20 times. Memory: RSS of the server with 1 and with 10 chromium sessions.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import subprocess
@@ -16,26 +18,37 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.load_test import Server, Stats, Student, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
-def rerun_times(repeats: int = 20) -> dict[str, float]:
-    """Median and max seconds of a noise-lab rerun after moving the variance slider."""
-    from streamlit.testing.v1 import AppTest
+async def _reruns(url: str, repeats: int) -> list[float]:
+    stats = Stats()
+    student = Student(0, url, stats, locale="en-US")
+    await student.connect()
+    for _ in range(3):  # warm: the first reruns load what later ones reuse
+        await student.new_seed()
+    stats.latencies.clear()
+    for _ in range(repeats):
+        await student.new_seed()
+    await student.close()
+    if stats.failures:
+        raise RuntimeError(f"rerun failures: {stats.failures}")
+    return stats.latencies["lab_seed"]
 
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.session_state["keep_lang"] = "en"
-    at.run()
-    times = []
-    for i in range(repeats):
-        slider = at.sidebar.slider(key="keep_lab_var")
-        slider.set_value(100.0 + 40 * (i % 20))
-        start = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - start)
-        assert not at.exception
-    return {"median_s": statistics.median(times), "max_s": max(times), "repeats": repeats}
+
+def rerun_times(repeats: int = 20) -> dict[str, float]:
+    """Noise-lab rerun after a new seed, as one student sees it on a real server (send → script finished)."""
+    server = Server()
+    server.start()
+    try:
+        times = sorted(asyncio.run(_reruns(server.url, repeats)))
+    finally:
+        server.stop()
+    return {"median_s": statistics.median(times), "p95_s": times[int(0.95 * (len(times) - 1))],
+            "max_s": times[-1], "repeats": repeats}  # fmt: skip
 
 
 def rss_mb(pid: int) -> float:
@@ -52,27 +65,28 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def server_bench(port: int = 8765, sessions: int = 10) -> dict[str, float]:
-    """Cold start to the first rendered triple, and RSS with 1 and `sessions` browser sessions."""
+def server_bench(sessions: int = 10) -> dict[str, float]:
+    """Cold start to the first rendered triples, and RSS with 1 and `sessions` browser sessions."""
     from playwright.sync_api import sync_playwright
 
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.1)
-        server_ready = time.perf_counter() - t0
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            for _ in range(600):
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.05)
+            server_ready = time.perf_counter() - t0
             pages = []
             marks: dict[str, float] = {}
 
@@ -93,13 +107,13 @@ def server_bench(port: int = 8765, sessions: int = 10) -> dict[str, float]:
                 open_session()
             time.sleep(2)
             rss_many = rss_mb(proc.pid)
+        finally:
             browser.close()
-        return {"server_ready_s": server_ready, "cold_start_to_navigation_s": marks["nav"],
-                "cold_start_to_first_render_s": first_render,
-                "rss_1_session_mb": rss_one, f"rss_{sessions}_sessions_mb": rss_many}  # fmt: skip
-    finally:
-        proc.terminate()
-        proc.wait(10)
+            proc.terminate()
+            proc.wait(10)
+    return {"server_ready_s": server_ready, "cold_start_to_navigation_s": marks["nav"],
+            "cold_start_to_first_render_s": first_render,
+            "rss_1_session_mb": rss_one, f"rss_{sessions}_sessions_mb": rss_many}  # fmt: skip
 
 
 def main() -> None:
@@ -107,7 +121,7 @@ def main() -> None:
     parser.add_argument("--json")
     parser.add_argument("--sessions", type=int, default=10)
     args = parser.parse_args()
-    result = {"rerun_after_slider": rerun_times()}
+    result = {"rerun_after_new_seed": rerun_times()}
     result |= server_bench(sessions=args.sessions)
     print(json.dumps(result, indent=1))
     if args.json:

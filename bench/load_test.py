@@ -69,6 +69,20 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time all processes of the machine have used (user + system, all cores), seconds."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    return (int(fields[0]) + int(fields[1]) + int(fields[2])) / CLK_TCK
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of this process (the simulated students), seconds."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (all its threads), seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -379,14 +393,22 @@ class Student:
         return status
 
     async def _fetch_media(self) -> None:
+        """Fetch the run's new images as the browser does."""
         urls, self.new_media = self.new_media, []
+        if urls:
+            for url, status, seconds in await asyncio.to_thread(self._get_all, urls):
+                self.stats.add("media_image", seconds)
+                if status != 200:
+                    self.stats.fail("media", f"{url}: HTTP {status}")
+                self.media_seen.add(url)
+
+    def _get_all(self, urls: list[str]) -> list[tuple[str, int, float]]:
+        out = []
         for url in urls:
             start = time.perf_counter()
-            status, body, _ = await asyncio.to_thread(http, f"{self.url}{url}")
-            self.stats.add("media_image", time.perf_counter() - start)
-            if status != 200 or not body:
-                self.stats.fail("media", f"{url}: HTTP {status}")
-            self.media_seen.add(url)
+            status, body, _ = http(f"{self.url}{url}")
+            out.append((url, status if body else 0, time.perf_counter() - start))
+        return out
 
     async def act(self, action: str, states: list | None = None, page_hash: str | None = None,
                   fragment_id: str = "", auto: bool = False) -> float | None:  # fmt: skip
@@ -553,6 +575,7 @@ async def class_session(server: Server, students: int, rounds: int, trainings: i
     await asyncio.gather(*(arrive(s) for s in class_))
     connected = [s for s in class_ if s.ws is not None and s.session_id]
     cpu0, reruns0, t0 = server.cpu(), stats.reruns, time.perf_counter()
+    machine0, client0 = machine_cpu_seconds(), own_cpu_seconds()
     trainers, others = connected[:trainings], connected[trainings:]
     trainings_done = asyncio.Event()
 
@@ -576,8 +599,11 @@ async def class_session(server: Server, students: int, rounds: int, trainings: i
     result["lab_phase"] = {
         "wall_s": round(time.perf_counter() - t0, 2), "reruns": reruns, "server_cpu_s": round(server.cpu() - cpu0, 2),
         "server_cpu_s_per_rerun": round((server.cpu() - cpu0) / max(1, reruns), 4),
-        "rss_mb": round(server.rss(), 1),
+        "rss_mb": round(server.rss(), 1), "students_cpu_s": round(own_cpu_seconds() - client0, 2),
+        "machine_cpu_s": round(machine_cpu_seconds() - machine0, 2),
     }  # fmt: skip
+    phase = result["lab_phase"]  # CPU used by neither the server nor the students: other work on the machine
+    phase["other_cpu_s"] = round(phase["machine_cpu_s"] - phase["server_cpu_s"] - phase["students_cpu_s"], 2)
 
     if pages:
 
@@ -596,6 +622,14 @@ async def class_session(server: Server, students: int, rounds: int, trainings: i
         await asyncio.gather(*(tour(s) for s in others))
     await asyncio.gather(*(s.close() for s in class_))
     return result
+
+
+async def warm_up(url: str) -> float:
+    """One session opens the noise lab and leaves; seconds until its first page was drawn."""
+    s = Student(30_000, url, Stats())
+    seconds = await s.connect()
+    await s.close()
+    return seconds
 
 
 async def solo_training(url: str, subset: int, epochs: int, stats: Stats) -> float | None:
@@ -640,6 +674,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server.start()
     report["server_ready_s"] = round(server.ready_s, 3)
     try:
+        if args.warm:  # the teacher opens the app before the class arrives: the cold start is not the class's
+            report["teacher_first_page_s"] = round(asyncio.run(asyncio.wait_for(warm_up(server.url), 300)), 3)
         if args.trainings and args.solo:
             solo = asyncio.run(asyncio.wait_for(solo_training(server.url, args.train_subset, args.train_epochs,
                                                                stats), args.timeout))  # fmt: skip
@@ -688,6 +724,8 @@ def parser() -> argparse.ArgumentParser:
                    help="first time one training alone (the reference for training speed under load)")  # fmt: skip
     p.add_argument("--pages", action=argparse.BooleanOptionalAction, default=True,
                    help="afterwards every student opens every page, draws and uploads a photo")  # fmt: skip
+    p.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
+                   help="one session opens the app first (the teacher), so the class meets a started server")  # fmt: skip
     p.add_argument("--soak", type=int, default=0, help="instead: open and close this many sessions one by one")
     p.add_argument("--timeout", type=float, default=1500, help="the whole scenario is abandoned after this")
     p.add_argument("--server-option", action="append", default=[],

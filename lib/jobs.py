@@ -224,9 +224,9 @@ class TrainingJob:
             self.progress = p
             if not p.epoch_done:
                 self._record_loss(p)
-        if p.epoch_done:
+        if p.epoch_done:  # learn this server's speed (wall time while taking turns with `running` others)
             running, _ = self.queue.load()
-            self.queue.observe(p.elapsed, (p.epoch - 1) * p.steps_per_epoch * self.config.batch_size + p.step *
+            self.queue.observe(p.train_seconds or p.elapsed, p.images or p.epoch * p.steps_per_epoch *
                                self.config.batch_size, max(1, running))  # fmt: skip
         self.queue.turns.yield_turn(self)
 
