@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lib.noise import NOISE_KINDS, PRESETS, NoiseConfig
+from lib.ui import cache
 from lib.ui.frame import Frame, on_click_set
 
 NOISE_DEFAULTS = {"kind": "mix", "mean": PRESETS["B"].mean, "var": PRESETS["B"].var, "speckle": 1.0, "clip": True}
@@ -61,7 +62,7 @@ TILE = 112  # px: one picture of an image row (original, noisy, cleaned, prepara
 
 def image_strip(images: list[np.ndarray], captions: list[str], size: int = TILE) -> None:
     """Same-size images side by side in one element, each with its caption."""
-    st.image([upscale(image, max(1, size // image.shape[0])) for image in images], caption=captions, width=size)
+    st.image([cache.png_tile(image, size) for image in images], caption=captions, width=size, output_format="PNG")
 
 
 def histogram_before_after_clip(f: Frame, raw: np.ndarray) -> go.Figure:
