@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -11,6 +12,8 @@ from lib.data import Digits
 from lib.jobs import TrainingJob, TrainingQueue, Turns
 from lib.noise import preset
 from lib.train import TrainConfig
+
+DURATION = r"(\d+ ч \d+ мин|\d+ мин \d+ с|\d+ с)"  # how lib.i18n.format_duration writes times in Russian
 
 
 def digits(train_digits, n: int) -> Digits:
@@ -208,3 +211,51 @@ def test_expected_seconds_scale_with_sharing():
     assert queue.expected_seconds(1000, 2) == pytest.approx(2.0)
     queue.observe(seconds=4.0, images=1000, sharing=2)  # two took turns: 2 ms per image alone
     assert 0.001 < queue.seconds_per_image < 0.002
+
+
+def train_page(lang: str = "en"):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
+    at.session_state["keep_lang"] = lang
+    return at.run()
+
+
+def test_train_page_shows_the_expected_time_greys_out_start_and_shows_progress_at_once(monkeypatch):
+    monkeypatch.setenv("CLASSROOM_TRAIN_MAX_IMAGES", "100000")
+    at = train_page("ru")
+    at.slider(key="keep_train_subset").set_value(2000).run()
+    at.number_input(key="keep_train_epochs").set_value(120).run()  # 240 000 images > the teacher's 100 000
+    assert at.button(key="train_start").disabled
+    assert any("100\u202f000" in w.value and "240\u202f000" in w.value for w in at.warning)
+    at.number_input(key="keep_train_epochs").set_value(40).run()
+    assert not at.button(key="train_start").disabled
+    expected = [c.value for c in at.caption if c.value.startswith("Ожидаемое время: ≈ ")]
+    assert expected and re.match(f"Ожидаемое время: ≈ {DURATION} \\(40 эпох × 2\u202f000 цифр", expected[0]), expected
+    at.button(key="train_start").click().run()
+    job = at.session_state["train_job"]
+    try:
+        assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
+        shown = at.get("progress")  # the bar is there right away, before any batch has finished
+        assert shown, "no progress bar after Start"
+        assert wait_until(lambda: job.snapshot() is not None)
+        at.run()
+        text = at.get("progress")[0].proto.text
+        assert text.startswith("Эпоха 1/40") and re.search(f"осталось ≈ {DURATION}$", text), text
+        assert at.get("plotly_chart"), "no live curve"
+    finally:
+        at.button(key="train_stop").click().run()
+        job.join(60)
+    at.run()
+    assert job.state == "stopped" and job.stop_reason == "user"
+    assert not at.button(key="train_start").disabled  # live again once the run has ended
+
+
+def test_the_teachers_settings_come_from_the_environment(monkeypatch):
+    from lib.ui import cache
+
+    assert cache.training_setting("max_images") == cache.TRAINING_DEFAULTS["max_images"]
+    monkeypatch.setenv("CLASSROOM_TRAIN_MAX_IMAGES", "7000000")
+    monkeypatch.setenv("CLASSROOM_TRAIN_PARALLEL", "not a number")
+    assert cache.training_setting("max_images") == 7_000_000
+    assert cache.training_setting("parallel") == cache.TRAINING_DEFAULTS["parallel"]
