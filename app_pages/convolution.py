@@ -15,6 +15,8 @@ from lib.ui.widgets import upscale
 
 f = frame("page.conv")
 st.caption(f.t("conv.intro"))
+dec = "," if f.lang == "ru" else "."  # decimal separator of the language
+sep_mark = "; " if f.lang == "ru" else ", "  # with a decimal comma, vector entries are separated by semicolons
 
 
 def matrix_editor(default: np.ndarray, key: str) -> np.ndarray:
@@ -83,10 +85,13 @@ with tabs[1]:
             g2.plotly_chart(grid(partial, f.t("conv.feature_map"), [(s.i, s.j)]), key="worked_out")
             kw = k.shape[1]
             rows = [s.products[r : r + kw] for r in range(0, len(s.products), kw)]  # one kernel row per line
-            terms = "\n+ ".join(" + ".join(f"({cv.number(a)})·({cv.number(b)})" for a, b, _ in row) for row in rows)
-            sums = cv.signed_sum([p for _, _, p in s.products])
+            terms = "\n+ ".join(
+                " + ".join(f"({cv.number(a, decimal=dec)})·({cv.number(b, decimal=dec)})" for a, b, _ in row)
+                for row in rows
+            )
+            sums = cv.signed_sum([p for _, _, p in s.products], decimal=dec)
             st.markdown(f.t("conv.sum", i=s.i + 1, j=s.j + 1))
-            st.code(f"{terms}\n= {sums}\n= {cv.number(s.total)}", language=None)
+            st.code(f"{terms}\n= {sums}\n= {cv.number(s.total, decimal=dec)}", language=None)
 
         with right:
             worked_example()
@@ -201,7 +206,7 @@ with tabs[4]:
     h_in = c[0].slider(f.t("conv.in_h"), 3, 30, 5, key="keep_sep_h", persist_state="session")
     w_in = c[1].slider(f.t("conv.in_w"), 3, 30, 5, key="keep_sep_w", persist_state="session")
     sep = cv.separability(ksep)
-    st.markdown(f.t("conv.rank", rank=sep.rank, sv=", ".join(f"{v:.3g}" for v in sep.singular_values)))
+    st.markdown(f.t("conv.rank", rank=sep.rank, sv=sep_mark.join(cv.number(v, 3, dec) for v in sep.singular_values)))
     counts = cv.multiplications(h_in, w_in, *ksep.shape)
     st.dataframe(pd.DataFrame({f.t("conv.method"): [f.t("conv.direct"), f.t("conv.col_first"), f.t("conv.row_first")],
                                f.t("conv.mults"): [counts["direct"], counts["column_first"], counts["row_first"]]}),
@@ -211,9 +216,9 @@ with tabs[4]:
         scale = "" if sep.scale == 1 else str(Fraction(sep.scale).limit_denominator(256)).replace("-", "−") + " · "
         vec = (
             "("
-            + ", ".join(cv.number(v, 3) for v in sep.column)
+            + sep_mark.join(cv.number(v, 3, dec) for v in sep.column)
             + ")ᵀ · ("
-            + ", ".join(cv.number(v, 3) for v in sep.row)
+            + sep_mark.join(cv.number(v, 3, dec) for v in sep.row)
             + ")"
         )
         st.markdown(f.t("content.conv.factors", product=f"{scale}{vec}"))

@@ -293,22 +293,25 @@ def separable_conv2d(
     return conv2d(conv2d(x, row_k), col_k)
 
 
-def number(value: float, digits: int = 4) -> str:
-    """A number as a student writes it: no '-0', a real minus sign, up to `digits` significant digits."""
+def number(value: float, digits: int = 4, decimal: str = ".") -> str:
+    """A number as a student writes it: no '-0', a real minus sign, up to `digits` significant digits.
+
+    decimal="," writes the Russian decimal comma.
+    """
     value = round(float(value), 10) + 0.0  # -0.0 and float dust like -1e-17 become 0
     text = f"{value:.{digits}g}"
-    return text.replace("-", "−")
+    return text.replace("-", "−").replace(".", decimal)
 
 
-def signed_sum(values: list[float]) -> str:
+def signed_sum(values: list[float], decimal: str = ".") -> str:
     """Terms joined as '2 − 2 + 0' (not '2 + -2'), the first one with its own sign."""
     parts = []
     for i, v in enumerate(values):
         v = round(float(v), 10) + 0.0
         if i == 0:
-            parts.append(number(v))
+            parts.append(number(v, decimal=decimal))
         else:
-            parts.append(("− " if v < 0 else "+ ") + number(abs(v)))
+            parts.append(("− " if v < 0 else "+ ") + number(abs(v), decimal=decimal))
     return " ".join(parts)
 
 

@@ -181,3 +181,12 @@ def test_upload_report_in_clean_as_it_is_mode_claims_no_reference(test_digits):
     at.radio(key="keep_up_mode").set_value("add_noise").run()
     captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
     assert t("upload.sheet", "ru") in captions
+
+
+def test_russian_explainer_writes_decimal_commas():
+    at = page("app_pages/convolution.py", lang="ru")
+    assert t("content.conv.factors", "ru", product="(1; 2; 1)ᵀ · (−1; 0; 1)") in [m.value for m in at.markdown]
+    at.selectbox(key="keep_conv_preset").set_value("box_blur").run()
+    no_exception(at)
+    code = at.code[0].value
+    assert "0,1111" in code and "0.1111" not in code
