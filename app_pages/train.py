@@ -138,6 +138,7 @@ def thin(points: list[tuple[float, float]], most: int = 600) -> list[tuple[float
 
 def curve(history: list[dict[str, float]], running: list[tuple[float, float]]) -> go.Figure:
     """Smoothed batch loss over fractional epochs (left axis) and validation PSNR after each epoch (right axis)."""
+    cache.plotly_ready()
     fig = go.Figure()
     if running:
         shown = thin(running)

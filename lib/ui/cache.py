@@ -126,6 +126,16 @@ def training_queue() -> TrainingQueue:
     return queue
 
 
+def plotly_ready() -> None:
+    """Call before building a plotly figure: makes sure pandas is fully imported in this process.
+
+    plotly checks `sys.modules` for pandas without importing it; while another session's thread is halfway
+    through importing pandas, that finds a half-initialised module and the page fails (AttributeError:
+    partially initialized module 'pandas'). A real import statement waits until the import has finished.
+    """
+    import pandas  # noqa: F401
+
+
 def png_tile(image: np.ndarray, size: int) -> bytes:
     """A [0, 1] image (H, W) enlarged to size×size with crisp pixels, as PNG bytes ready for st.image.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from lib.ui.cache import plotly_ready
+
 
 def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str = "{:g}",
          colorscale: str = "Blues", height: int | None = None, offset: tuple[int, int] = (0, 0),
@@ -17,6 +19,7 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
     h, w = values.shape
     # + 0.0 turns -0.0 (and rounded float dust) into 0, so no "-0" is written; NaN: not computed yet
     text = [["" if np.isnan(v) else fmt.format(round(v, 4) + 0.0).replace("-", "−") for v in row] for row in values]
+    plotly_ready()
     fig = go.Figure(go.Heatmap(z=values, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
                                xgap=2, ygap=2, hoverinfo="skip", zmid=zmid))  # fmt: skip
     for r, c in highlight or []:
@@ -34,6 +37,7 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
 
 def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float = 0.0) -> go.Figure:
     """Input signal and filtered output on one time axis (output shifted to its window centre)."""
+    plotly_ready()
     fig = go.Figure()
     fig.add_scatter(x=np.arange(len(x)), y=x, name=names[0], mode="lines")
     fig.add_scatter(x=np.arange(len(y)) + offset, y=y, name=names[1], mode="lines")

@@ -68,6 +68,7 @@ def image_strip(images: list[np.ndarray], captions: list[str], size: int = TILE)
 def histogram_before_after_clip(f: Frame, raw: np.ndarray) -> go.Figure:
     """Pixel-value histograms of the noisy images before and after clipping to 0..255."""
     values = np.asarray(raw).ravel()
+    cache.plotly_ready()
     fig = go.Figure()
     fig.add_histogram(x=values, name=f.t("lab.hist_before"), opacity=0.6, nbinsx=120)
     fig.add_histogram(x=np.clip(values, 0, 255), name=f.t("lab.hist_after"), opacity=0.6, nbinsx=120)
