@@ -125,3 +125,36 @@ def test_russian_numbers_use_russian_separators(walk):
     points = {key: re.findall(r"\S*\d\.\d\S*", text)[:8] for key, text in seen.items()}
     if any(points.values()):
         pytest.fail("decimal points in the Russian UI: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in points.items()))
+
+
+def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # noqa: F811
+    context = browser.new_context(locale="en-US", viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(f"{server}/convolution")
+        page.locator("h1").filter(has_text=t("page.conv", "en")).wait_for()
+        page.locator("[role='tab']").nth(1).click()
+        worked = page.locator("[data-testid='stCode']").first
+        worked.wait_for()
+        settle(page)
+        assert worked.inner_text().startswith("(2)·")  # the textbook's input, cell (1, 1)
+        box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+        page.mouse.dblclick(box["x"] + 20, box["y"] + 35 + 17)  # first row, first column of the input grid
+        page.wait_for_timeout(500)  # the cell editor opens
+        page.keyboard.press("Control+A")
+        page.keyboard.type("9")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            """() => document.querySelector("[data-testid='stCode']")?.innerText.startsWith("(9)·")"""
+        )
+        for path, key in (("inside", "page.inside"), ("convolution", "page.conv")):
+            page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").click()
+            page.locator("h1").filter(has_text=t(key, "en")).wait_for()
+        page.locator("[role='tab']").nth(1).click()
+        settle(page)
+        assert page.locator("[data-testid='stCode']").first.inner_text().startswith("(9)·")
+        grid = page.locator("[data-testid='stDataFrame']").first.locator("table")
+        assert "9" in grid.locator("tr").nth(1).inner_text().split()[0]  # and the grid shows the edited value
+    finally:
+        context.close()
