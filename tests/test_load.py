@@ -65,3 +65,56 @@ def test_a_closed_tabs_training_stops_and_frees_its_slot():
     # of the tab closing, so the first one was stopped and its slot freed.
     assert result["finished_after_close_s"] < 60
     assert server.tracebacks() == []
+
+
+RACE = r"""
+import importlib.util, sys, threading, time
+import numpy as np
+assert "pandas" not in sys.modules
+started, release = threading.Event(), threading.Event()
+
+class SlowPandas:  # pandas' import pauses halfway: the module is in sys.modules, still empty
+    def find_spec(self, name, path=None, target=None):
+        if name != "pandas":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec("pandas")
+        run = spec.loader.exec_module
+        def exec_module(module):
+            started.set()
+            release.wait(30)
+            run(module)
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, SlowPandas())
+from lib.ui.frame import Frame
+from lib.ui.widgets import histogram_before_after_clip
+importer = threading.Thread(target=lambda: __import__("pandas"))  # another session's thread
+importer.start()
+started.wait(30)
+errors = []
+def chart():
+    try:
+        histogram_before_after_clip(Frame("en", None, {}), np.linspace(-50, 300, 500))
+    except Exception as exc:
+        errors.append(repr(exc))
+builder = threading.Thread(target=chart)
+builder.start()
+time.sleep(0.5)
+release.set()
+builder.join(60)
+importer.join(60)
+print("ERRORS", errors)
+sys.exit(1 if errors else 0)
+"""
+
+
+def test_a_chart_built_while_another_thread_imports_pandas_waits_for_it():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", RACE], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
