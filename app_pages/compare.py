@@ -14,6 +14,7 @@ from lib.noise import add_noise, make_generator, preset
 from lib.train import cleaned
 from lib.ui import cache
 from lib.ui.frame import frame
+from lib.ui.plots import number_style
 from lib.ui.widgets import image_strip, method_label
 
 RESULTS = cache.WEIGHTS_DIR / "compare.json"
@@ -73,7 +74,7 @@ for kind in ("gaussian", "speckle"):
     fig.add_bar(x=[label(m) for m in part["method"]], y=part[metric], name=f.t("noise.kind." + kind))
 fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=30, b=10),
                   yaxis_title=f.t("compare.metric." + metric))  # fmt: skip
-st.plotly_chart(fig, key="compare_bars")
+st.plotly_chart(number_style(fig, f.lang), key="compare_bars")
 
 st.header(f.t("compare.examples"))
 digits = cache.test_digits()
@@ -122,5 +123,5 @@ for tab, axis, xtitle in ((tab_g, "gaussian_var", f.t("noise.var")), (tab_s, "sp
     for name, ys in data["series"].items():
         fig.add_scatter(x=data["x"], y=ys, name=label(name), mode="lines+markers")
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=xtitle, yaxis_title=f.t("unit.psnr"))
-    tab.plotly_chart(fig, key=f"sweep_{axis}")
+    tab.plotly_chart(number_style(fig, f.lang), key=f"sweep_{axis}")
 st.caption(f.t("compare.sweep_note", n=results["sweep_limit"]))

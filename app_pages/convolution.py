@@ -10,7 +10,7 @@ from lib import convolution as cv
 from lib.preprocess import MAX_UPLOAD_BYTES, PreprocessError, open_image, to_gray
 from lib.ui import cache
 from lib.ui.frame import frame
-from lib.ui.plots import grid, signals
+from lib.ui.plots import grid, number_style, signals
 from lib.ui.widgets import upscale
 
 f = frame("page.conv")
@@ -274,7 +274,7 @@ with tabs[6]:
     fig = signals(sig, y, (f.t("conv.signal_in"), f.t("conv.signal_out")), offset=(len(k1) - 1) / 2)
     if stride1 > 1:
         fig.data[1].x = np.arange(len(y)) * stride1 + (len(k1) - 1) / 2
-    st.plotly_chart(fig, key="sig_plot")
+    st.plotly_chart(number_style(fig, f.lang), key="sig_plot")
 
 with tabs[7]:
     st.markdown(f.t("conv.toy_text"))

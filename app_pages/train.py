@@ -13,6 +13,7 @@ from lib.models import REGISTRY
 from lib.train import FAST, SCHEDULES, history_csv, recipe
 from lib.ui import cache
 from lib.ui.frame import add_session_model, frame
+from lib.ui.plots import number_style
 from lib.ui.widgets import noise_controls
 
 JOB = "train_job"
@@ -169,8 +170,8 @@ def register_result(job: TrainingJob) -> None:
 def show_progress(job: TrainingJob) -> None:
     """Where the job is: its place in the queue, or the progress bar, ETA and the live curve."""
     queue = cache.training_queue()
-    info = queue.info(job)
-    if job.state == "queued" and info.place:  # (place 0: it got its slot just now)
+    if job.state == "queued":
+        info = queue.info(job)
         st.warning(f.t("load.queued", place=info.place, running=info.running, capacity=info.capacity,
                        start=format_duration(info.start_in, f.lang),
                        duration=format_duration(queue.expected_seconds(job.planned_images, info.capacity), f.lang)))  # fmt: skip
@@ -185,7 +186,7 @@ def show_progress(job: TrainingJob) -> None:
                                                  steps=p.steps_per_epoch, loss=p.loss, eta=eta))  # fmt: skip
     if p.images:
         st.caption(f.t("trainfast.speed", rate=p.images_per_second, epoch_s=p.epoch_seconds))
-    st.plotly_chart(curve(p.history, job.curve()), key="train_curve")
+    st.plotly_chart(number_style(curve(p.history, job.curve()), f.lang), key="train_curve")
 
 
 @st.fragment(run_every=1.0 if busy else None)
@@ -214,7 +215,7 @@ def progress_panel() -> None:
         if info.get("images_per_s") and job.result.history:
             st.caption(f.t("trainfast.speed", rate=info["images_per_s"],
                            epoch_s=job.result.history[-1]["seconds"] / max(info["epochs_run"], 1e-9)))  # fmt: skip
-        st.plotly_chart(curve(job.result.history, job.curve()), key="train_curve_final")
+        st.plotly_chart(number_style(curve(job.result.history, job.curve()), f.lang), key="train_curve_final")
         c1, c2 = st.columns(2)
         c1.download_button(f.t("train.download_weights"), ckpt_io.to_bytes(job.result), f"{job.name}.pt",
                            "application/octet-stream", key="dl_weights")  # fmt: skip

@@ -43,3 +43,9 @@ def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float 
     fig.add_scatter(x=np.arange(len(y)) + offset, y=y, name=names[1], mode="lines")
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h"))
     return fig
+
+
+def number_style(fig: go.Figure, lang: str) -> go.Figure:
+    """Axis, hover and tick numbers written the language's way ("0,5" and "1 000" in Russian)."""
+    fig.update_layout(separators=",\u202f" if lang == "ru" else ".,")
+    return fig

@@ -9,6 +9,7 @@ import streamlit as st
 from lib.noise import NOISE_KINDS, PRESETS, NoiseConfig
 from lib.ui import cache
 from lib.ui.frame import Frame, on_click_set
+from lib.ui.plots import number_style
 
 NOISE_DEFAULTS = {"kind": "mix", "mean": PRESETS["B"].mean, "var": PRESETS["B"].var, "speckle": 1.0, "clip": True}
 
@@ -78,7 +79,7 @@ def histogram_before_after_clip(f: Frame, raw: np.ndarray) -> go.Figure:
     )  # fmt: skip
     fig.add_vline(x=0, line_dash="dash")
     fig.add_vline(x=255, line_dash="dash")
-    return fig
+    return number_style(fig, f.lang)
 
 
 def method_label(f: Frame, method: str) -> str:

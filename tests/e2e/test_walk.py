@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.i18n import t
 from tests.e2e.test_browser import browser, server  # noqa: F401  (fixtures: one server and browser per module)
@@ -69,13 +70,21 @@ def shown_text(page) -> str:
         if expander.is_visible():
             expander.click()
     settle(page)
-    texts = [page.locator("body").inner_text()]
+    texts = [page.locator("body").inner_text(), chart_text(page)]
     tabs = page.locator("[data-baseweb='tab-list'] [role='tab']")
     for i in range(tabs.count()):
         tabs.nth(i).click()
         settle(page)
-        texts.append(page.locator("[data-testid='stMain']").inner_text())
+        texts += [page.locator("[data-testid='stMain']").inner_text(), chart_text(page)]
     return "\n".join(texts)
+
+
+def chart_text(page) -> str:
+    """Tick labels, titles and legends of the visible charts (SVG text, which innerText leaves out)."""
+    return " ".join(
+        page.evaluate("() => [...document.querySelectorAll('svg text')].filter(t => t.getBBox().width > 0)"
+                      ".map(t => t.textContent)")
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=["ru", "en"])
@@ -139,15 +148,20 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
         worked.wait_for()
         settle(page)
         assert worked.inner_text().startswith("(2)·")  # the textbook's input, cell (1, 1)
-        box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
-        page.mouse.dblclick(box["x"] + 20, box["y"] + 35 + 17)  # first row, first column of the input grid
-        page.wait_for_timeout(500)  # the cell editor opens
-        page.keyboard.press("Control+A")
-        page.keyboard.type("9")
-        page.keyboard.press("Enter")
-        page.wait_for_function(
-            """() => document.querySelector("[data-testid='stCode']")?.innerText.startsWith("(9)·")"""
-        )
+        edited = """() => document.querySelector("[data-testid='stCode']")?.innerText.startsWith("(9)·")"""
+        for _ in range(3):  # the grid draws on a canvas: retry if the double click came before it was ready
+            box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+            page.mouse.dblclick(box["x"] + 20, box["y"] + 35 + 17)  # first row, first column of the input grid
+            page.wait_for_timeout(500)  # the cell editor opens
+            page.keyboard.press("Control+A")
+            page.keyboard.type("9")
+            page.keyboard.press("Enter")
+            try:
+                page.wait_for_function(edited, timeout=20_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        page.wait_for_function(edited)
         for path, key in (("inside", "page.inside"), ("convolution", "page.conv")):
             page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").click()
             page.locator("h1").filter(has_text=t(key, "en")).wait_for()
