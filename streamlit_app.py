@@ -20,9 +20,9 @@ if sys.platform.startswith("linux"):
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
 
-st.set_page_config(page_title="CNN denoising · MNIST", page_icon="✏️", layout="wide")
-
 lang = current_language()
+st.set_page_config(page_title=t("app.title", lang), page_icon="✏️", layout="wide")
+
 PAGES = [
     ("app_pages/noise_lab.py", "page.lab", ":material/science:", True),
     ("app_pages/convolution.py", "page.conv", ":material/grid_on:", False),

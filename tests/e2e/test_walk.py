@@ -70,7 +70,7 @@ def shown_text(page) -> str:
         if expander.is_visible():
             expander.click()
     settle(page)
-    texts = [page.locator("body").inner_text(), chart_text(page)]
+    texts = [page.title(), page.locator("body").inner_text(), chart_text(page)]
     tabs = page.locator("[data-baseweb='tab-list'] [role='tab']")
     for i in range(tabs.count()):
         tabs.nth(i).click()
