@@ -30,8 +30,8 @@ CSS = """
   overflow-wrap: break-word;
   hyphens: manual;
 }
-/* Metric labels wrap instead of ending in "…". */
-[data-testid="stMetricLabel"] :is(div, p) {
+/* Metric, toggle and button labels wrap instead of ending in "…". */
+.stMarkdownEllipsis, .stMarkdownEllipsis :is(div, p, span), [data-testid="stMetricLabel"] :is(div, p) {
   white-space: normal !important;
   overflow: visible !important;
   text-overflow: clip !important;
@@ -66,7 +66,7 @@ CSS = """
 [class*="st-key-canvas_fit"] { display: none; }
 /* The settings hint shows only while the sidebar is collapsed (phones, tablets in portrait). */
 .st-key-mobile_settings_hint { display: none; }
-.st-key-mobile_settings_hint [data-testid="stElementContainer"]:has([data-testid="stHtml"]) { display: none; }
+.st-key-mobile_settings_hint [data-testid="stElementContainer"]:has(style, script) { display: none; }
 body:has([data-testid="stSidebar"][data-collapsed="true"]) .st-key-mobile_settings_hint { display: flex; }
 @media (max-width: 640px) {
   /* Formulas: a smaller font on phones; a formula wider still scrolls inside its own box. */
@@ -103,10 +103,10 @@ SCRIPT = """
 def inject_style(lang: str) -> None:
     """The app's CSS, the narrow-screen settings hint and the page-view script; call once per run, under the title."""
     with st.container(key=HINT_KEY):
-        # the style comes in the same element as the script, ahead of the hint it hides: a style-only
-        # st.html would go to Streamlit's event container and could arrive after the hint is drawn
-        script = SCRIPT % {"lang": json.dumps(lang), "below": AUTO_COLLAPSE_BELOW}
-        st.html(CSS + script, unsafe_allow_javascript=True)
+        # the style is drawn ahead of the hint it hides, by st.markdown, which renders at once: st.html is
+        # loaded on demand (a style-only one goes to the event container) and could show the hint first
+        st.markdown(CSS, unsafe_allow_html=True)
+        st.html(SCRIPT % {"lang": json.dumps(lang), "below": AUTO_COLLAPSE_BELOW}, unsafe_allow_javascript=True)
         st.info(t("mobile.settings_hint", lang), icon=":material/tune:")
 
 

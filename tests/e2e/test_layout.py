@@ -5,7 +5,8 @@ The checks, per page and size (Russian UI, which has the longer words):
 * no visible element crosses the viewport's left or right edge. Allowed: elements inside a formula
   (`.katex-display`), a data table or a code block — these scroll sideways inside their own box on
   purpose, because a formula, a table row or a line of code cannot wrap;
-* no chart title is wider than its chart (Plotly does not wrap titles, it cuts them);
+* no chart title is wider than its chart (Plotly does not wrap titles, it cuts them), and no text ends in
+  "…" because its box is too narrow (metric labels);
 * no word of the page's text is split over two lines (breaks at spaces, hyphens and dashes are fine);
 * every tab of a tab bar lies inside the bar and the viewport;
 * narrow screens (phone, tablet in portrait) start with the sidebar collapsed and show the settings
@@ -15,6 +16,7 @@ The checks, per page and size (Russian UI, which has the longer words):
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.i18n import t
 from tests.e2e.test_browser import browser, server  # noqa: F401  (module fixtures: one server, one browser)
@@ -38,7 +40,7 @@ SETTLED = """() => {
     const main = document.querySelector('[data-testid=stMain]');
     if (!app || !main || !main.querySelector('h1')) return false;
     if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-    if (document.querySelector('[data-stale=true]') || document.documentElement.lang !== 'ru') return false;
+    if (document.querySelector('[data-stale=true]')) return false;
     return [...main.querySelectorAll('img')].every(i => i.complete);
 }"""
 
@@ -86,6 +88,11 @@ PROBLEMS = """() => {
         seen.add(label);
         problems.push(`${label} spans ${Math.round(r.left)}…${Math.round(r.right)} px of ${vw}`);
     }
+    for (const el of main.querySelectorAll('*')) {
+        if (el.tagName === 'INPUT' || !el.getClientRects().length) continue;
+        if (getComputedStyle(el).textOverflow !== 'ellipsis' || el.scrollWidth <= el.clientWidth + 1) continue;
+        problems.push(`${name(el)} is cut short with "…"`);
+    }
     for (const title of main.querySelectorAll('.main-svg .gtitle')) {
         const svg = title.closest('svg').getBoundingClientRect();
         const r = title.getBoundingClientRect();
@@ -115,6 +122,8 @@ PROBLEMS = """() => {
     return problems;
 }"""
 
+STYLED = "() => [...document.querySelectorAll('style')].some(s => s.textContent.includes('mobile_settings_hint'))"
+
 SIDEBAR_STATE = """() => ({
     collapsed: document.querySelector('[data-testid=stSidebar]').getAttribute('data-collapsed') === 'true',
     hint: !!document.querySelector('.st-key-mobile_settings_hint')?.getClientRects().length,
@@ -136,7 +145,12 @@ def test_every_page_fits_the_screen(server, browser, size, tmp_path):  # noqa: F
             page.wait_for_function(SETTLED, polling=250)
             page.wait_for_timeout(400)  # a rerun asked for by the page itself (Draw measures its column)
             page.wait_for_function(SETTLED, polling=250)
-            problems = page.evaluate(PROBLEMS)
+            problems = []
+            try:
+                page.wait_for_function(STYLED, timeout=10_000)  # the app's CSS (lib/ui/style.py) is in place
+            except PlaywrightTimeout:
+                problems.append("the app's layout CSS is missing")
+            problems += page.evaluate(PROBLEMS)
             if path == "convolution":  # the explainer's last tab, picked, is in view and shown
                 tabs = page.locator("[data-testid=stMain] [role=tab]")
                 assert tabs.count() == 8
@@ -153,9 +167,12 @@ def test_every_page_fits_the_screen(server, browser, size, tmp_path):  # noqa: F
             if problems:
                 page.screenshot(path=str(tmp_path / f"{path or 'lab'}.png"), full_page=True)
                 found += [f"/{path}: {p}" for p in dict.fromkeys(problems)]
-        if width < NARROW:  # the hint's way to the settings works: the sidebar opens
+        if width < NARROW:  # the hint's way to the settings works: » opens the sidebar
+            page.goto(server)
+            page.wait_for_function(SETTLED, polling=250)
             page.locator("[data-testid=stExpandSidebarButton]").click()
             page.get_by_text(t("sidebar.language", "ru"), exact=True).first.wait_for()
     finally:
+        page.screenshot(path=str(tmp_path / "last.png"))
         context.close()
     assert not found, f"{size}:\n" + "\n".join(found)
