@@ -89,7 +89,7 @@ def chart_text(page) -> str:
 
 @pytest.fixture(scope="module", params=["ru", "en"])
 def walk(request, server, browser):  # noqa: F811
-    """Visit every page once in one language; returns {page key: shown text} and the exceptions seen."""
+    """Visit every page once in one language, then the lab again: shown text per page, exceptions, lab sliders."""
     lang = request.param
     context = browser.new_context(locale="ru-RU" if lang == "ru" else "en-US", viewport={"width": 1024, "height": 768})
     page = context.new_page()
@@ -105,13 +105,17 @@ def walk(request, server, browser):  # noqa: F811
             settle(page)
             seen[key] = shown_text(page)
             errors += [e.inner_text() for e in page.locator("[data-testid='stException']").all()]
+        page.locator("[data-testid='stSidebarNav'] a").first.click()  # back to the noise lab, same session
+        page.locator("h1").filter(has_text=t("page.lab", lang)).wait_for()
+        settle(page)
+        thumbs = page.locator("[data-testid='stSidebar'] [data-testid='stSliderThumbValue']").all_inner_texts()
     finally:
         context.close()
-    return lang, seen, errors
+    return lang, seen, errors, thumbs
 
 
 def test_every_page_opens_without_errors_in_both_languages(walk):
-    lang, seen, errors = walk
+    lang, seen, errors, _ = walk
     assert not errors, errors
     assert set(seen) == {key for _, key in PAGES}
     for key, text in seen.items():
@@ -119,7 +123,7 @@ def test_every_page_opens_without_errors_in_both_languages(walk):
 
 
 def test_no_english_left_in_the_russian_ui(walk):
-    lang, seen, _ = walk
+    lang, seen, _, _ = walk
     if lang != "ru":
         pytest.skip("the English UI may use Latin words")
     left = {key: sorted(latin_words(text)) for key, text in seen.items() if latin_words(text)}
@@ -128,7 +132,7 @@ def test_no_english_left_in_the_russian_ui(walk):
 
 
 def test_russian_numbers_use_russian_separators(walk):
-    lang, seen, _ = walk
+    lang, seen, _, _ = walk
     if lang != "ru":
         pytest.skip("English numbers use a decimal point")
     points = {key: re.findall(r"\S*\d\.\d\S*", text)[:8] for key, text in seen.items()}
@@ -172,3 +176,10 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
         assert "9" in grid.locator("tr").nth(1).inner_text().split()[0]  # and the grid shows the edited value
     finally:
         context.close()
+
+
+def test_back_on_the_lab_its_sliders_show_the_values_in_use(walk):
+    """After visiting every page the lab's sliders show Group B (μ −20, D 600), s = 1 and six examples."""
+    _, _, _, thumbs = walk
+    numbers = [float(v.replace("−", "-").replace(",", ".").replace("\u202f", "").replace("\xa0", "")) for v in thumbs]
+    assert numbers == [-20.0, 600.0, 1.0, 6.0]
