@@ -222,3 +222,19 @@ def test_model_picker_names_are_short_and_distinct_with_details_in_help(lang):
     assert t("model.short.seed", lang) + " · " + t("group.short.B", lang) in picker.options
     assert t("model.short.seed", lang) + " · " + t("group.short.A", lang) in picker.options
     assert "seed_B" in picker.help and t("model.seed", lang) in picker.help  # the full description
+
+
+def test_choices_on_other_pages_follow_a_language_switch_made_elsewhere():
+    at = app("ru")
+    widget(at, "keep_lab_kind").set_value("speckle").run()
+    at.switch_page("app_pages/upload.py").run()
+    widget(at, "keep_up_mode").set_value("add_noise").run()
+    at.switch_page("app_pages/compare.py").run()
+    at.sidebar.selectbox(key="keep_lang").set_value("en").run()
+    for path, key, value in (("app_pages/noise_lab.py", "keep_lab_kind", "speckle"),
+                             ("app_pages/upload.py", "keep_up_mode", "add_noise")):  # fmt: skip
+        at.switch_page(path).run()
+        assert widget(at, key).value == value
+        assert_shows_what_it_uses(at)
+        at.run()  # the browser sends back what it shows
+        assert widget(at, key).value == value
