@@ -238,3 +238,24 @@ def test_choices_on_other_pages_follow_a_language_switch_made_elsewhere():
         assert_shows_what_it_uses(at)
         at.run()  # the browser sends back what it shows
         assert widget(at, key).value == value
+
+
+def test_short_model_labels_stay_distinct():
+    from dataclasses import replace
+
+    from lib import checkpoint
+    from lib.ui.cache import LoadedModel
+    from lib.ui.frame import short_model_labels
+
+    seed_b = checkpoint.load(ROOT / "weights" / "seed_B.pt")
+    augmented = replace(seed_b, train={**seed_b.train, "augment": True})
+    models = {
+        "shipped:seed_B": LoadedModel("shipped:seed_B", seed_b, None),
+        "shipped:seed_B_copy": LoadedModel("shipped:seed_B_copy", seed_b, None),
+        "shipped:seed_B_aug": LoadedModel("shipped:seed_B_aug", augmented, None),
+        "session:run-1": LoadedModel("session:run-1", seed_b, None),
+        "session:upload": LoadedModel("session:upload", seed_b, None),
+    }
+    assert list(short_model_labels(models, "ru").values()) == [
+        "Табл. 1 · Б", "Табл. 1 · Б #2", "Табл. 1 · Б · аугм.", "Моя модель 1", "Моя модель 2",
+    ]  # fmt: skip

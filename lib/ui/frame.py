@@ -108,12 +108,13 @@ def short_model_labels(models: dict[str, cache.LoadedModel], lang: str) -> dict[
             short_key = f"model.short.{arch}"
             name = t(short_key, lang) if short_key in table(lang) else t(f"model.{arch}", lang)
             label = f"{name} · {t(f'group.short.{_noise_group(loaded)}', lang)}"
+            if loaded.checkpoint.train.get("augment"):  # trained on varied digits as well
+                label += f" · {t('sidebar.augmented', lang)}"
         else:
             mine += 1
             label = t("sidebar.my_model", lang, n=mine)
-        if label in labels.values():  # two shipped files of one kind: tell them apart by file name
-            label = f"{label} ({key.split(':', 1)[1]})"
-        labels[key] = label
+        same = sum(1 for other in labels.values() if other == label or other.startswith(f"{label} #"))
+        labels[key] = f"{label} #{same + 1}" if same else label  # two shipped files alike: numbered
     return labels
 
 
