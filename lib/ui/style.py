@@ -57,8 +57,8 @@ CSS = """
 /* The tab bar wraps onto a second line, so every tab (and the active one) stays in view. */
 [data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; overflow-x: visible; row-gap: 0.25rem; }
 [data-testid="stTabs"] [role="tablist"] > [data-testid="stTab"] { flex-shrink: 0; }
-/* Image tiles (original / noisy / cleaned …): titles get two lines so the pictures line up. */
-[class*="st-key-tiles_"] [data-testid="stMarkdownContainer"] p { min-height: 2.7em; line-height: 1.35; }
+/* Image tiles (original / noisy / cleaned …): titles get three lines so the pictures line up. */
+[class*="st-key-tiles_"] [data-testid="stMarkdownContainer"] p { font-size: 0.875rem; line-height: 1.3; min-height: 3.9em; }
 /* The drawing canvas's toolbar sits above the canvas: keep that room free of the text above. */
 [class*="st-key-canvas_box"] { padding-top: 2.9rem; }
 @media (pointer: coarse) { [class*="st-key-canvas_box"] { padding-top: 4rem; } }
