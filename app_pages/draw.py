@@ -35,12 +35,17 @@ def canvas_part() -> None:
         return
     left, right = st.columns(2)  # half the page: a canvas big enough for a finger on a tablet
     with left, st.container(key=CANVAS_BOX):
-        # the component draws at a fixed pixel size: fit it to the column the browser measured
-        side = canvas_side(column_width("canvas_fit_draw", f.lang))
-        result = st_canvas(
-            stroke_width=max(1, round(stroke * side / BASE_SIDE)), stroke_color="#FFFFFF", background_color="#000000",
-            height=side, width=side, drawing_mode="freedraw", return_image_data=True, key="draw_canvas",
-        )  # fmt: skip
+        # the component draws at a fixed pixel size: fit it to the column the browser measured, and draw it
+        # only once measured (a moment after the page appears), so it never changes size under a finger
+        width = column_width("canvas_fit_draw", f.lang)
+        result = None
+        if width is not None:
+            side = canvas_side(width)
+            result = st_canvas(
+                stroke_width=max(1, round(stroke * side / BASE_SIDE)), stroke_color="#FFFFFF",
+                background_color="#000000", height=side, width=side, drawing_mode="freedraw",
+                return_image_data=True, key="draw_canvas",
+            )  # fmt: skip
         st.caption(f.t("draw.toolbar"))
     with right:
         image_data = getattr(result, "image_data", None) if result is not None else None
