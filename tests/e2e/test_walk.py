@@ -153,15 +153,16 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
         settle(page)
         assert worked.inner_text().startswith("(2)·")  # the textbook's input, cell (1, 1)
         edited = """() => document.querySelector("[data-testid='stCode']")?.innerText.startsWith("(9)·")"""
+        grid = page.locator("[data-testid='stDataFrame']").first
+        grid.locator("table tr").nth(1).wait_for(state="attached")  # the grid has drawn its rows
         for _ in range(3):  # the grid draws on a canvas: retry if the double click came before it was ready
-            box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
-            page.mouse.dblclick(box["x"] + 20, box["y"] + 35 + 17)  # first row, first column of the input grid
+            grid.dblclick(position={"x": 20, "y": 35 + 17})  # first row, first column (scrolled into view)
             page.wait_for_timeout(500)  # the cell editor opens
             page.keyboard.press("Control+A")
             page.keyboard.type("9")
             page.keyboard.press("Enter")
             try:
-                page.wait_for_function(edited, timeout=20_000)
+                page.wait_for_function(edited, timeout=30_000)
                 break
             except PlaywrightTimeout:
                 page.keyboard.press("Escape")
@@ -172,8 +173,8 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
         page.locator("[role='tab']").nth(1).click()
         settle(page)
         assert page.locator("[data-testid='stCode']").first.inner_text().startswith("(9)·")
-        grid = page.locator("[data-testid='stDataFrame']").first.locator("table")
-        assert "9" in grid.locator("tr").nth(1).inner_text().split()[0]  # and the grid shows the edited value
+        rows = page.locator("[data-testid='stDataFrame']").first.locator("table tr")
+        assert "9" in rows.nth(1).inner_text().split()[0]  # and the grid shows the edited value
     finally:
         context.close()
 
