@@ -184,3 +184,11 @@ def test_back_on_the_lab_its_sliders_show_the_values_in_use(walk):
     _, _, _, thumbs = walk
     numbers = [float(v.replace("−", "-").replace(",", ".").replace("\u202f", "").replace("\xa0", "")) for v in thumbs]
     assert numbers == [-20.0, 600.0, 1.0, 6.0]
+
+
+def test_big_numbers_are_grouped_the_language_s_way(walk):
+    """Table 1's parameter count: "40 385" (narrow no-break space) in Russian, "40,385" in English."""
+    lang, seen, _, _ = walk
+    total = t("inside.total_params", lang, total=0).removesuffix("0")
+    group = "\u202f" if lang == "ru" else ","
+    assert re.search(re.escape(total) + r"\d{1,3}(" + re.escape(group) + r"\d{3})+\b", seen["page.inside"])
