@@ -192,3 +192,13 @@ def test_big_numbers_are_grouped_the_language_s_way(walk):
     total = t("inside.total_params", lang, total=0).removesuffix("0")
     group = "\u202f" if lang == "ru" else ","
     assert re.search(re.escape(total) + r"\d{1,3}(" + re.escape(group) + r"\d{3})+\b", seen["page.inside"])
+
+
+def test_no_russian_left_in_the_english_ui(walk):
+    lang, seen, _, _ = walk
+    if lang != "en":
+        pytest.skip("the Russian UI is checked for English")
+    left = {key: sorted(set(re.findall(r"[А-Яа-яЁё]+", text)) - {"Русский"}) for key, text in seen.items()}
+    left = {key: words for key, words in left.items() if words}
+    if left:
+        pytest.fail("Russian in the English UI: " + "; ".join(f"{k}: {', '.join(w)}" for k, w in left.items()))
