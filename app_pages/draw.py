@@ -8,6 +8,7 @@ from lib.preprocess import check_digit, to_mnist_steps
 from lib.report import ReportItem
 from lib.ui import cache
 from lib.ui.frame import frame
+from lib.ui.outside import remember_digit
 from lib.ui.style import CANVAS_BOX, canvas_side, column_width
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 
@@ -68,6 +69,7 @@ def canvas_part() -> None:
             st.warning(f.t("draw.not_digit", ink=100 * check.ink_fraction, blobs=check.blobs))
             return
         st.session_state["last_drawing"] = steps.final  # the explainer can filter it too
+        remember_digit(f.t("outside.drawing"), steps.final)  # Compare runs section 5 on "my digits"
         st.markdown(f"**{f.t('draw.steps')}**")
         render_steps(f, steps)
         models = comparison_models(f)

@@ -18,6 +18,7 @@ from lib.convolution import transposed_coverage, transposed_overlap
 from lib.noise import add_noise, make_generator
 from lib.ui import cache
 from lib.ui.frame import frame
+from lib.ui.outside import render_unet_inside
 from lib.ui.plots import number_style
 from lib.ui.widgets import noise_controls, upscale
 
@@ -71,7 +72,9 @@ outputs = stage_outputs(model, x)
 cols = st.columns([1, 1])
 cols[0].image(upscale(noisy[0].clamp(0, 1).numpy(), 6), caption=f.t("inside.noisy_input"))
 cols[1].image(upscale(outputs[-1][1][0].numpy(), 6), caption=f.t("inside.final_output"))
-if is_conv:
+if f.model.checkpoint.model_config.name == "bfunet":
+    render_unet_inside(f, outputs)
+elif is_conv:
     for name, maps in outputs[:-1]:
         c, h, w = maps.shape
         st.markdown(f.t("inside.stage", name=name, c=c, h=h, w=w))

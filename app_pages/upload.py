@@ -9,6 +9,7 @@ from lib.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES, PreprocessError, open_i
 from lib.report import ReportItem, has_noisy_column, report_parameters, report_zip, sheet_png
 from lib.ui import cache
 from lib.ui.frame import frame
+from lib.ui.outside import remember_digit
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 
 f = frame("page.upload")
@@ -53,6 +54,7 @@ for number, upload in enumerate(files or [], 1):
         st.error(f.t("upload.failed", name=upload.name, reason=f.t("upload.error.unexpected")))
         continue
     render_steps(f, steps)
+    remember_digit(upload.name, steps.final)  # Compare runs section 5 on "my digits"
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
     render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}")
     items.append(ReportItem(upload.name, result))

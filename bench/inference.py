@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -43,13 +44,14 @@ def main() -> None:
     parser.add_argument("weights", nargs="+")
     parser.add_argument("--images", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, help="torch threads (default: PyTorch's choice)")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     images = load_split("test").images[: args.images]
     result = {
-        "command": "python -m bench.inference "
-        + " ".join(args.weights)
-        + (f" --json {args.json}" if args.json else ""),
+        "command": "python -m bench.inference " + " ".join(sys.argv[1:]),
         "threads": torch.get_num_threads(),
         "images": len(images),
         "batch": 1000,

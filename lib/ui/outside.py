@@ -64,7 +64,9 @@ def experiment_models(results: dict) -> dict[str, torch.nn.Module]:
 
 
 def _db(f: Frame, value: float | None) -> str:
-    return "—" if value is None else f"{format_number(value, f.lang, '.2f')} {f.t('unit.db')}"
+    if value is None or value != value:  # not measured (None, or NaN in a table)
+        return "—"
+    return f"{format_number(value, f.lang, '.2f')} {f.t('unit.db')}"
 
 
 def _kind_label(f: Frame, kind: str) -> str:
@@ -96,9 +98,11 @@ def findings(f: Frame, found: dict, set_name: str) -> list[str]:
     for arch, gain in found.get("group_b_gain", {}).items():
         key = "outside.finding.group_agrees" if gain > 0 else "outside.finding.group_disagrees"
         lines.append(f.t(key, where=where, model=f.t(f"model.{arch}"), diff=abs(gain)))
-    for method, gains in found.get("over_noisy", {}).items():
-        if method not in ("seed_B", "seed_B_aug", "bfunet"):  # the book's model, its augmented twin, the modern one
+    over = found.get("over_noisy", {})
+    for method in ("seed_B", "seed_B_aug", "bfunet"):  # the book's model, its augmented twin, the modern one
+        if method not in over:
             continue
+        gains = over[method]
         for kind, diff in gains.items():
             key = "outside.finding.better" if diff > 0 else "outside.finding.worse"
             lines.append(
@@ -173,7 +177,7 @@ def render_section5_outside(f: Frame) -> None:
         format_func=lambda k: _kind_label(f, k),
     )
     table = results_table(f, results["rows"], set_name)
-    st.dataframe(table.style.format(lambda v: _db(f, v)), width="stretch")
+    st.dataframe(table.style.format(lambda v: _db(f, v), na_rep="—"), width="stretch")
     st.caption(f.t("outside.source", command=results["command"], n=results["mnist_limit"]))
     st.markdown("\n".join(f"- {line}" for line in findings(f, results["findings"][set_name], set_name)))
     st.caption(f.t("outside.book"))

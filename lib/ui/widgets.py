@@ -96,10 +96,12 @@ def short_label(f: Frame, loaded) -> str:
 
 
 def comparison_models(f: Frame) -> dict[str, object]:
-    """The selected model first, then the other shipped ones, by short display name."""
+    """The selected model first, then the modern U-Net beside it, then the other shipped ones, by display name."""
     chosen = {short_label(f, f.model): f.model.model} if f.model else {}
-    for key, loaded in f.models.items():
-        if key.startswith("shipped:") and (f.model is None or key != f.model.key):
+    shipped = [(key, loaded) for key, loaded in f.models.items() if key.startswith("shipped:")]
+    shipped.sort(key=lambda item: item[1].checkpoint.model_config.name != "bfunet")  # stable: otherwise by name
+    for key, loaded in shipped:
+        if f.model is None or key != f.model.key:
             chosen[short_label(f, loaded)] = loaded.model
     return chosen
 
