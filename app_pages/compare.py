@@ -14,6 +14,7 @@ from lib.noise import add_noise, make_generator, preset
 from lib.train import cleaned
 from lib.ui import cache
 from lib.ui.frame import frame
+from lib.ui.outside import render_section5_outside
 from lib.ui.plots import number_style
 from lib.ui.widgets import image_strip, method_label
 
@@ -113,6 +114,8 @@ if table["seed_A"] and table["seed_B"]:
                          diff=abs(d)))  # fmt: skip
     st.markdown("\n".join(f"- {line}" for line in lines))
     st.caption(f.t("compare.section5_book"))
+
+render_section5_outside(f)
 
 st.header(f.t("compare.sweep"))
 sweeps = results["sweep"]
