@@ -459,11 +459,17 @@ class Student:
 
     async def draw(self) -> float | None:
         """Draw page: the canvas component reports a drawing (its value), the fragment reruns."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        fit = next((w for w in self.widgets if w.endswith("-canvas_fit_draw")), None)
+        if fit is not None and not self.has_widget("draw_canvas"):  # the page's helper reports the column width
+            measured = WidgetState(id=fit, json_value=json.dumps({"width": 280}))
+            if await self.act("draw_measure", [measured], fragment_id=self.widgets[fit][2]) is None:
+                return None
         wid = next((w for w, (etype, _, _) in self.widgets.items() if w.endswith("-draw_canvas")), None)
         if wid is None:
             self.stats.fail("draw", "no canvas on the draw page")
             return None
-        from streamlit.proto.WidgetStates_pb2 import WidgetState
 
         url = "data:image/png;base64," + base64.b64encode(digit_png(seed=self.number)).decode()
         value = {"drawing": {"raw": {"objects": [{"type": "path"}], "background": "#000000"}, "data": url},
@@ -599,7 +605,8 @@ async def class_session(server: Server, students: int, rounds: int, trainings: i
     result["lab_phase"] = {
         "wall_s": round(time.perf_counter() - t0, 2), "reruns": reruns, "server_cpu_s": round(server.cpu() - cpu0, 2),
         "server_cpu_s_per_rerun": round((server.cpu() - cpu0) / max(1, reruns), 4),
-        "rss_mb": round(server.rss(), 1), "students_cpu_s": round(own_cpu_seconds() - client0, 2),
+        "rss_mb": round(server.rss(), 1), "peak_rss_mb": round(max(server.peak_rss, server.rss()), 1),
+        "students_cpu_s": round(own_cpu_seconds() - client0, 2),
         "machine_cpu_s": round(machine_cpu_seconds() - machine0, 2),
     }  # fmt: skip
     phase = result["lab_phase"]  # CPU used by neither the server nor the students: other work on the machine
@@ -719,7 +726,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=float, default=2.0, help="seconds between one student's actions (jittered ±50%%)")
     p.add_argument("--trainings", type=int, default=0, help="students among them who train meanwhile")
     p.add_argument("--train-subset", type=int, default=6000)
-    p.add_argument("--train-epochs", type=int, default=3)
+    p.add_argument("--train-epochs", type=int, default=6)
     p.add_argument("--solo", action=argparse.BooleanOptionalAction, default=True,
                    help="first time one training alone (the reference for training speed under load)")  # fmt: skip
     p.add_argument("--pages", action=argparse.BooleanOptionalAction, default=True,
