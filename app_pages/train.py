@@ -10,7 +10,7 @@ from lib.data import train_val_split
 from lib.i18n import format_duration
 from lib.jobs import TrainingJob
 from lib.models import REGISTRY
-from lib.train import FAST, SCHEDULES, history_csv, recipe
+from lib.train import CLASSROOM, SCHEDULES, history_csv, recipe
 from lib.ui import cache
 from lib.ui.frame import add_session_model, frame
 from lib.ui.plots import number_style
@@ -49,7 +49,7 @@ with left:
             st.session_state[key] = getattr(chosen, attr)
 
     fast_col, book_col = st.columns(2)
-    fast_col.button(f.t("trainfast.fast"), key="train_use_fast", on_click=use_recipe, args=("fast",), disabled=busy,
+    fast_col.button(f.t("trainfast.fast"), key="train_use_fast", on_click=use_recipe, args=("classroom",), disabled=busy,
                     width="stretch")  # fmt: skip
     book_col.button(f.t("trainfast.textbook"), key="train_use_textbook", on_click=use_recipe, args=("textbook",),
                     disabled=busy, width="stretch")  # fmt: skip
@@ -57,16 +57,27 @@ with left:
         f.t("train.epochs"), 1, 120, 5, key="keep_train_epochs", persist_state="session", help=f.t("train.epochs_help")
     )
     lr = st.number_input(
-        f.t("train.lr"), 1e-5, 1.0, FAST.lr, step=0.0005, format="%.4f", key="keep_train_lr", persist_state="session"
+        f.t("train.lr"),
+        1e-5,
+        1.0,
+        CLASSROOM.lr,
+        step=0.0005,
+        format="%.4f",
+        key="keep_train_lr",
+        persist_state="session",
     )
     batch = st.select_slider(
-        f.t("train.batch"), [8, 16, 32, 64, 128, 256], FAST.batch_size, key="keep_train_batch", persist_state="session"
+        f.t("train.batch"),
+        [8, 16, 32, 64, 128, 256],
+        CLASSROOM.batch_size,
+        key="keep_train_batch",
+        persist_state="session",
     )
     stop_loss = st.number_input(
         f.t("train.stop_loss"),
         0.0,
         1.0,
-        FAST.stop_loss,
+        CLASSROOM.stop_loss,
         step=0.0005,
         format="%.4f",
         key="keep_train_stop",
@@ -76,7 +87,7 @@ with left:
     schedule = st.selectbox(
         f.t("trainfast.schedule"),
         SCHEDULES,
-        index=SCHEDULES.index(FAST.schedule),
+        index=SCHEDULES.index(CLASSROOM.schedule),
         key="keep_train_schedule",
         persist_state="session",
         placeholder=f.t("common.choose"),
@@ -116,7 +127,7 @@ with left:
     )
     if start and not busy:
         config = recipe(
-            "fast",
+            "classroom",
             model=model_name, epochs=int(epochs), lr=float(lr), batch_size=int(batch), stop_loss=float(stop_loss),
             seed=int(seed), limit=int(subset), fresh_noise=bool(fresh), val_size=1000, schedule=schedule,
         )  # fmt: skip

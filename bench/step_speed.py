@@ -110,8 +110,11 @@ def layer_rows(batch: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 128])
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--json", help="write the result here")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     images = load_split("train").images[:256]
     variants: dict[str, dict] = {
         "as shipped (channels_last, fast dropout mask, one normal per pixel)": {},

@@ -5,7 +5,7 @@ import torch
 
 from lib.data import Digits
 from lib.noise import make_generator, preset
-from lib.train import FAST, TEXTBOOK, Progress, TrainConfig, batch_noise, history_csv, recipe, train
+from lib.train import CLASSROOM, FAST, TEXTBOOK, Progress, TrainConfig, batch_noise, history_csv, recipe, train
 
 
 def small(train_digits, n=512):
@@ -165,6 +165,7 @@ def test_recipes_fast_and_textbook():
     assert (TEXTBOOK.lr, TEXTBOOK.batch_size, TEXTBOOK.stop_loss, TEXTBOOK.epochs) == (0.003, 32, 0.0063, 120)
     assert FAST.schedule == "onecycle" and FAST.stop_loss == 0.0 and FAST.batch_size > TEXTBOOK.batch_size
     assert recipe("fast", epochs=5).epochs == 5
+    assert CLASSROOM.batch_size < FAST.batch_size and CLASSROOM.schedule == "onecycle"
     with pytest.raises(ValueError, match="unknown recipe"):
         recipe("quick")
     with pytest.raises(ValueError, match="warm-up"):

@@ -7,7 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from lib.i18n import t
-from lib.train import FAST, TEXTBOOK
+from lib.train import CLASSROOM, TEXTBOOK
 
 ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -28,12 +28,12 @@ def settings(at: AppTest) -> tuple:
 def test_the_page_starts_on_the_fast_recipe_and_the_textbook_is_one_click_away():
     at = train_page()
     assert not at.exception
-    assert settings(at) == (FAST.lr, FAST.batch_size, FAST.stop_loss, FAST.schedule)
+    assert settings(at) == (CLASSROOM.lr, CLASSROOM.batch_size, CLASSROOM.stop_loss, CLASSROOM.schedule)
     at.button(key="train_use_textbook").click().run()
     assert not at.exception
     assert settings(at) == (TEXTBOOK.lr, TEXTBOOK.batch_size, TEXTBOOK.stop_loss, TEXTBOOK.schedule)
     at.button(key="train_use_fast").click().run()
-    assert settings(at) == (FAST.lr, FAST.batch_size, FAST.stop_loss, FAST.schedule)
+    assert settings(at) == (CLASSROOM.lr, CLASSROOM.batch_size, CLASSROOM.stop_loss, CLASSROOM.schedule)
 
 
 def test_a_run_uses_the_chosen_recipe_and_reports_images_per_second():
@@ -42,7 +42,11 @@ def test_a_run_uses_the_chosen_recipe_and_reports_images_per_second():
     at.number_input(key="keep_train_epochs").set_value(2).run()
     at.button(key="train_start").click().run()
     job = at.session_state["train_job"]
-    assert (job.config.lr, job.config.batch_size, job.config.schedule) == (FAST.lr, FAST.batch_size, FAST.schedule)
+    assert (job.config.lr, job.config.batch_size, job.config.schedule) == (
+        CLASSROOM.lr,
+        CLASSROOM.batch_size,
+        CLASSROOM.schedule,
+    )
     job.join(timeout=120)
     at.run()
     at.run()
