@@ -177,7 +177,8 @@ def render_section5_outside(f: Frame) -> None:
         format_func=lambda k: _kind_label(f, k),
     )
     table = results_table(f, results["rows"], set_name)
-    st.dataframe(table.style.format(lambda v: _db(f, v), na_rep="—"), width="stretch")
+    # Cells as text: a missing value (the noisy input has no "no noise" score) reads "—", not "None".
+    st.dataframe(table.map(lambda v: _db(f, v)), width="stretch")
     st.caption(f.t("outside.source", command=results["command"], n=results["mnist_limit"]))
     st.markdown("\n".join(f"- {line}" for line in findings(f, results["findings"][set_name], set_name)))
     st.caption(f.t("outside.book"))
@@ -199,7 +200,7 @@ def render_section5_outside(f: Frame) -> None:
     figure_rows(f, models, mine, kind, seed=int(results["seed"]))
     if kind != "none":
         scores = mine_scores(models, mine, kind, int(results["seed"]))
-        st.dataframe(scores.rename(index=lambda m: method_label(f, m)).style.format(lambda v: _db(f, v)))
+        st.dataframe(scores.rename(index=lambda m: method_label(f, m)).map(lambda v: _db(f, v)))
 
 
 def mine_scores(models: dict, digits: list[tuple[str, np.ndarray]], kind: str, seed: int) -> pd.DataFrame:
