@@ -1,0 +1,30 @@
+"""Real browser: a drawn digit is cleaned by the textbook model and the modern one side by side, then joins
+"my digits" on the Compare page's section 5."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.i18n import t
+from tests.e2e.test_browser import browser, draw_seven, page, server  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_drawing_is_cleaned_by_both_models_and_joins_my_digits(server, page):  # noqa: F811
+    page.goto(f"{server}/draw")
+    page.get_by_text(t("draw.empty", "en")).wait_for()
+    draw_seven(page)
+    page.get_by_text(t("draw.result", "en"), exact=True).wait_for(timeout=90_000)
+    textbook, modern = t("method.seed_B", "en"), t("method.bfunet", "en")
+    page.get_by_text(modern, exact=True).first.wait_for()
+    titles = [s.strip() for s in page.locator("[data-testid='stMain'] strong").all_inner_texts()]
+    assert titles.index(modern) == titles.index(textbook) + 1  # the modern model right beside the textbook's
+
+    # The app's own navigation keeps the session: the drawing is among "my digits" on Compare.
+    page.locator("[data-testid='stSidebarNav']").get_by_text(t("page.compare", "en"), exact=True).click()
+    page.get_by_text(t("outside.mine", "en"), exact=True).wait_for(timeout=90_000)
+    caption = t("outside.drawing", "en")
+    page.locator("[data-testid='stMain']").get_by_text(caption, exact=True).first.wait_for(timeout=60_000)
+    assert page.get_by_text(t("outside.mine_empty", "en")).count() == 0
+    assert page.locator("[data-testid='stException']").count() == 0
