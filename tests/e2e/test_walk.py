@@ -1,15 +1,17 @@
 """Real browser at 1024×768: every page in Russian and English; no English word may be left in the Russian UI.
 
 One server, one browser, one tab per language; the walk follows the app's own navigation (one session per
-language, so settings made on one page are still there on the next), opens every tab and expander, and reads
-the text a student sees. Formulas (KaTeX) are left out: their TeX source is not shown text.
+language, so settings made on one page are still there on the next), draws a digit and uploads a photo so
+those pages show their results, opens every tab and expander, and reads the text a student sees. Formulas (KaTeX) are left out: their TeX source is not shown text.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.i18n import t
@@ -29,16 +31,20 @@ ALLOWED = {
     "conv2d", "Sigmoid", "CPU", "CUDA", "MPS", "Apple", "RGB", "SVD", "EXIF", "PNG", "JPEG", "JPG", "WebP", "BMP",
     "GIF", "ZIP", "CSV", "pt", "KOst", "python", "lib", "train", "compare", "py", "convolution", "streamlit",
     "run", "streamlit_app", "weights", "seed_A", "seed_B", "linear_B", "U-Net", "Conv2d", "ConvTranspose2d",
-    "Linear", "Flatten", "Unflatten", "Dropout", "Sequential", "DejaVu", "WEBP", "PT", "lr", "layer1", "layer2",
+    "Linear", "Flatten", "Unflatten", "Dropout", "Sequential", "DejaVu", "WEBP", "PT", "jpg", "lr", "layer1", "layer2",
     "layer01", "layer02",
 }  # fmt: skip
-# Texts drawn by Streamlit's own components, which offer no way to translate them (see README, "Translation").
+# Texts drawn by Streamlit's own components, which offer no way to translate them (README, "Settings and languages").
 COMPONENT_TEXT = ["Skip to main content", "Drag and drop files here", "Drag and drop file here", "Browse files",
-                  "Upload", "Limit", "per file", "MB"]  # fmt: skip
+                  "Upload", "Limit", "per file", "MB", "add icon"]  # fmt: skip
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
-# Not prose: formulas (their TeX source), icon glyphs (icon-font ligatures such as "science") and code spans
-# (commands and file names such as `python -m lib compare`, which a student types as they are).
-NOT_TEXT = ".katex, .katex-display, .katex-mathml, [data-testid='stIconMaterial'], code { display: none !important; }"
+# Not prose: formulas (their TeX source), icon glyphs (icon-font ligatures such as "science"), code spans
+# (commands and file names such as `python -m lib compare`, which a student types as they are) and the
+# uploader's file chips (the student's own file name, and its size as Streamlit writes it: "6.7KB").
+NOT_TEXT = (
+    ".katex, .katex-display, .katex-mathml, [data-testid='stIconMaterial'], code, [data-testid='stFileChip']"
+    " { display: none !important; }"
+)
 
 
 def latin_words(text: str) -> set[str]:
@@ -87,8 +93,44 @@ def chart_text(page) -> str:
     )  # fmt: skip
 
 
+def draw_a_seven(page) -> None:
+    """Draw a 7 across the canvas, whatever size the page gave it."""
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(state="visible")
+    box = canvas.bounding_box()
+    scale = box["width"] / 280
+    path = [(70, 60), (210, 60), (190, 110), (160, 170), (130, 230)]
+    page.mouse.move(box["x"] + path[0][0] * scale, box["y"] + path[0][1] * scale)
+    page.mouse.down()
+    for (xa, ya), (xb, yb) in zip(path, path[1:]):
+        for step in range(1, 8):
+            page.mouse.move(
+                box["x"] + (xa + (xb - xa) * step / 7) * scale, box["y"] + (ya + (yb - ya) * step / 7) * scale
+            )
+    page.mouse.up()
+
+
+def use_the_page(page, key: str, lang: str, photo: Path) -> None:
+    """Make the pages that start empty show their results: a drawing, an uploaded photo."""
+    if key == "page.draw":
+        draw_a_seven(page)
+        page.get_by_text(t("draw.result", lang), exact=True).wait_for()
+    elif key == "page.upload":
+        page.locator("input[type='file']").first.set_input_files(str(photo))
+        page.get_by_text(t("upload.report", lang), exact=True).wait_for()
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory, test_digits) -> Path:
+    """A photo-like JPEG of a test digit: dark ink on light paper, larger than MNIST."""
+    digit = 255 - test_digits.images[0].numpy()
+    path = tmp_path_factory.mktemp("photo") / "7.jpg"  # a name in neither alphabet: file names are the student's
+    Image.fromarray(digit).resize((300, 300)).convert("RGB").save(path, quality=90)
+    return path
+
+
 @pytest.fixture(scope="module", params=["ru", "en"])
-def walk(request, server, browser):  # noqa: F811
+def walk(request, server, browser, photo):  # noqa: F811
     """Visit every page once in one language, then the lab again: shown text per page, exceptions, lab sliders."""
     lang = request.param
     context = browser.new_context(locale="ru-RU" if lang == "ru" else "en-US", viewport={"width": 1024, "height": 768})
@@ -102,6 +144,8 @@ def walk(request, server, browser):  # noqa: F811
                 page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").click()
             page.locator("h1").filter(has_text=t(key, lang)).wait_for()
             page.add_style_tag(content=NOT_TEXT)
+            settle(page)
+            use_the_page(page, key, lang, photo)
             settle(page)
             seen[key] = shown_text(page)
             errors += [e.inner_text() for e in page.locator("[data-testid='stException']").all()]
