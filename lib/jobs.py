@@ -18,9 +18,10 @@ from lib.data import Digits
 from lib.noise import NoiseConfig
 from lib.train import Progress, TrainConfig, train
 
-# A first guess of one core's training speed (seconds per image, Table 1 model, batch 32) until this
-# server has measured its own; every finished epoch updates the estimate.
-PRIOR_SECONDS_PER_IMAGE = 0.0006
+# A first guess of one core's training speed (seconds per image, Table 1 model, the page's default
+# classroom recipe at batch 64, validation included: 6,000 digits × 5 epochs in ≈ 5 s, bench/train_share.py)
+# until this server has measured its own; every finished epoch updates the estimate.
+PRIOR_SECONDS_PER_IMAGE = 0.0002
 CURVE_POINTS = 4000  # loss points kept per job (older ones are thinned, the curve keeps its shape)
 
 
