@@ -181,8 +181,8 @@ def register_result(job: TrainingJob) -> None:
 def show_progress(job: TrainingJob) -> None:
     """Where the job is: its place in the queue, or the progress bar, ETA and the live curve."""
     queue = cache.training_queue()
-    if job.state == "queued":
-        info = queue.info(job)
+    info = queue.info(job)
+    if job.state == "queued" and info.place:  # (place 0: it got its slot just now)
         st.warning(f.t("load.queued", place=info.place, running=info.running, capacity=info.capacity,
                        start=format_duration(info.start_in, f.lang),
                        duration=format_duration(queue.expected_seconds(job.planned_images, info.capacity), f.lang)))  # fmt: skip
