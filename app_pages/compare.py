@@ -66,8 +66,8 @@ with st.expander(f.t("content.guide.why_lower_title")):
 
 # A radio always has one option selected (a segmented control can be clicked off, leaving nothing shown as chosen)
 metric = st.radio(
-    f.t("compare.chart_metric"), ["psnr", "ssim", "stroke_psnr"], index=0, horizontal=True, key="keep_compare_metric", persist_state="session",
-    format_func=lambda m: f.t("compare.metric." + m),
+    f.t("compare.chart_metric"), ["psnr", "ssim", "stroke_psnr"], index=0, horizontal=True, key="keep_compare_metric",
+    persist_state="session", format_func=lambda m: f.t("compare.metric." + m),
 )  # fmt: skip
 fig = go.Figure()
 for kind in ("gaussian", "speckle"):
