@@ -215,7 +215,9 @@ def progress_panel() -> None:
             register_result(job)  # joins (and is selected in) the sidebar's picker on that rerun
         st.rerun(scope="app")
     if job.state == "failed":
-        st.error(f.t("train.failed", error=job.error))
+        st.error(f.t(job.error_key or "train.error.other"))
+        with st.expander(f.t("train.error.details")):
+            st.code(job.error or "", language=None)
     elif job.result is None:
         st.info(f.t("load.cancelled"))
     else:

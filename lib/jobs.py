@@ -16,7 +16,7 @@ import torch
 from lib.checkpoint import Checkpoint
 from lib.data import Digits
 from lib.noise import NoiseConfig
-from lib.train import Progress, TrainConfig, train
+from lib.train import NoTrainingDigits, Progress, TrainConfig, train
 
 # A first guess of one core's training speed (seconds per image, Table 1 model, the page's default
 # classroom recipe at batch 64, validation included: 6,000 digits × 5 epochs in ≈ 5 s, bench/train_share.py)
@@ -182,6 +182,15 @@ class TrainingQueue:
         return stopped
 
 
+def failure_key(exc: BaseException) -> str:
+    """The translation key that explains a failed training to a student."""
+    if isinstance(exc, NoTrainingDigits):
+        return "train.error.no_digits"
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return "train.error.memory"
+    return "train.error.other"
+
+
 @dataclass(eq=False)  # a job is itself, never equal to another job with the same settings
 class TrainingJob:
     """One training run in a worker thread; the page reads `state`, `snapshot()` and `curve()` to draw."""
@@ -196,7 +205,8 @@ class TrainingJob:
     state: str = "new"  # new → queued → running → done | stopped | failed
     progress: Progress | None = None
     result: Checkpoint | None = None
-    error: str | None = None
+    error: str | None = None  # the exception as text, for the log and the page's details
+    error_key: str = ""  # the translation key of the student's explanation
     stop_reason: str = ""  # "user" or "session_ended"
     name: str = ""  # the model's name in the picker once it has joined it
     loss_points: list[tuple[float, float]] = field(default_factory=list)  # (epochs done, smoothed batch loss)
@@ -258,6 +268,7 @@ class TrainingJob:
             self.state = "stopped" if self.result.train.get("stopped_by_user") else "done"
         except Exception as exc:  # the page shows a message, never a traceback
             self.error = f"{type(exc).__name__}: {exc}"
+            self.error_key = failure_key(exc)
             self.state = "failed"
             traceback.print_exc()
         finally:
@@ -301,5 +312,5 @@ class TrainingJob:
 
     def summary(self) -> dict[str, Any]:
         """Short dict for logs and tests."""
-        return {"state": self.state, "epochs": len(self.result.history) if self.result else 0, "error": self.error,
+        return {"state": self.state, "epochs": self.result.train.get("epochs_run", 0.0) if self.result else 0.0, "error": self.error,
                 "stop_reason": self.stop_reason}  # fmt: skip

@@ -24,6 +24,10 @@ from lib.noise import NoiseConfig, add_noise, make_generator, mix_mask, to_unit
 SCHEDULES = ("constant", "onecycle")
 
 
+class NoTrainingDigits(ValueError):
+    """The training set (after the digit limit) has fewer digits than there are processes."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Textbook defaults (Appendix 1): Adam lr 0.003, MSE, batch 32, ≤120 epochs, stop at loss 0.0063."""
@@ -228,7 +232,7 @@ def train(
     images = images.to(device)  # (N, 28, 28) uint8, converted per batch
     n = images.shape[0]
     if n < world:
-        raise ValueError("no training digits to train on")
+        raise NoTrainingDigits("no training digits to train on")
     share = n // world  # digits per process per epoch (the remainder sits out a random epoch's turn)
     steps = math.ceil(share / config.batch_size)
     val = ValidationSet.make(val_digits, noise, config.seed + 1, device) if val_digits is not None else None

@@ -181,6 +181,7 @@ def test_failed_training_is_reported_and_frees_the_slot(train_digits):
     empty.start()
     empty.join(30)
     assert empty.state == "failed" and "no training digits" in empty.error
+    assert empty.error_key == "train.error.no_digits"  # the page explains it in the student's language
     assert queue.load() == (0, 0)
 
 

@@ -58,3 +58,22 @@ def test_a_run_uses_the_chosen_recipe_and_reports_images_per_second():
     assert "2 эпохи, 1\u202f000 изображений" in done
     speed = t("trainfast.speed", "ru", rate=info["images_per_s"], epoch_s=0.0).split(" · ")[0]
     assert any(c.value.startswith(speed) for c in at.caption)
+
+
+def test_a_failed_training_is_explained_in_the_students_language(train_digits):
+    from lib.data import Digits
+    from lib.jobs import TrainingJob, TrainingQueue
+    from lib.noise import preset
+    from lib.train import TrainConfig
+
+    empty = Digits(train_digits.images[:0], train_digits.labels[:0])
+    job = TrainingJob(TrainConfig(epochs=1), preset("B"), empty, empty, TrainingQueue(capacity=1))
+    job.start()
+    job.join(30)
+    assert job.state == "failed"
+    at = train_page("ru")
+    at.session_state["train_job"] = job
+    at.run()
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("train.error.no_digits", "ru")]
