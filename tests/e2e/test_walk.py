@@ -199,11 +199,14 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
         edited = """() => document.querySelector("[data-testid='stCode']")?.innerText.startsWith("(9)·")"""
         grid = page.locator("[data-testid='stDataFrame']").first
         grid.locator("table tr").nth(1).wait_for(state="attached")  # the grid has drawn its rows
-        for _ in range(3):  # the grid draws on a canvas: retry if the double click came before it was ready
-            grid.dblclick(position={"x": 20, "y": 35 + 17})  # first row, first column (scrolled into view)
-            page.wait_for_timeout(500)  # the cell editor opens
-            page.keyboard.press("Control+A")
-            page.keyboard.type("9")
+        for _ in range(3):  # the grid draws on a canvas: retry if the click came before it was ready
+            # Select a cell, then walk to the first one with the keys: a click's pixel row can shift while
+            # the page is still laying out, the keys do not.
+            grid.click(position={"x": 20, "y": 35 + 17})
+            for _ in range(5):
+                page.keyboard.press("ArrowUp")
+                page.keyboard.press("ArrowLeft")
+            page.keyboard.type("9")  # typing on a selected cell opens its editor with that text
             page.keyboard.press("Enter")
             try:
                 page.wait_for_function(edited, timeout=30_000)
