@@ -63,6 +63,15 @@ def test_metrics(
     return out
 
 
+def write_json_atomically(result: dict, out: Path) -> None:
+    """Write a result file whole or not at all (temp file + rename), then say where."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    tmp.replace(out)
+    print(f"wrote {out}")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -221,12 +230,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "sweep": sweep(models, test, args.sweep_limit, args.seed, device),
         "sweep_limit": args.sweep_limit,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    tmp.replace(out)
-    print(f"wrote {out}")
+    write_json_atomically(result, Path(args.out))
     return 0
 
 
@@ -250,12 +254,7 @@ def cmd_section5(args: argparse.Namespace) -> int:
         "rows": rows,
         "findings": {name: outside_findings(rows, name) for name in sets},
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    tmp.replace(out)
-    print(f"wrote {out}")
+    write_json_atomically(result, Path(args.out))
     return 0
 
 
