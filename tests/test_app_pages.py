@@ -56,15 +56,6 @@ def test_step_through_moves_the_window():
     assert at.code[0].value.endswith("= 5")  # s22 of Fig. 2 with the sharpen kernel
 
 
-def test_kernel_that_does_not_fit_is_a_message_not_an_error():
-    at = page("app_pages/convolution.py")
-    at.slider(key="keep_sp_k").set_value(5).run()
-    at.slider(key="keep_sp_d").set_value(3).run()
-    at.slider(key="keep_sp_h").set_value(3).run()
-    no_exception(at)
-    assert any(t("content.conv.no_output", "en", rf=13, h=3, w=7) == w.value for w in at.warning)
-
-
 def test_draw_page_without_a_drawing_gives_a_hint():
     at = page("app_pages/draw.py")
     no_exception(at)
