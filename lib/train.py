@@ -20,6 +20,7 @@ from lib.data import Digits
 from lib.metrics import psnr
 from lib.models import build_model, default_config, set_dropout_generator
 from lib.noise import NoiseConfig, add_noise, make_generator, mix_mask, to_unit
+from lib.optim import Adam, OneCycle
 
 SCHEDULES = ("constant", "onecycle")
 
@@ -146,9 +147,13 @@ class ValidationSet:
 
 @torch.no_grad()
 def predict(model: nn.Module, noisy: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """Model output for (N, 1, 28, 28) inputs, in eval mode, batched."""
+    """Model output for (N, 1, 28, 28) inputs, in eval mode, batched (channels-last, as Checkpoint.build lays out weights)."""
     model.eval()
-    outs = [model(noisy[i : i + batch_size]) for i in range(0, noisy.shape[0], batch_size)]
+    batches = (
+        noisy[i : i + batch_size].contiguous(memory_format=torch.channels_last)
+        for i in range(0, noisy.shape[0], batch_size)
+    )
+    outs = [model(batch) for batch in batches]
     return torch.cat(outs).float() if outs else noisy.new_zeros(noisy.shape)
 
 
@@ -225,7 +230,7 @@ def train(
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     net = distributed.wrap(model, device) if world > 1 else model  # gradients averaged across processes
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = Adam(model.parameters(), lr=config.lr)
     criterion = nn.MSELoss()
 
     images = train_digits.images[: config.limit] if config.limit else train_digits.images
@@ -241,13 +246,10 @@ def train(
     if config.augment:
         from lib.augment import augment_digits, blind_noise
 
-    scheduler = (
-        torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=config.epochs * steps, pct_start=config.warmup
-        )
-        if config.schedule == "onecycle"
-        else None
-    )
+    schedule = OneCycle(config.lr, config.epochs * steps, config.warmup) if config.schedule == "onecycle" else None
+    if schedule is not None:
+        optimizer.lr, optimizer.beta1 = schedule.at(0)
+    step_count = 0  # optimizer steps so far, for the schedule
     history: list[dict[str, float]] = []
     seen = 0  # images seen by all processes
     train_seconds = 0.0
@@ -284,8 +286,9 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
+            step_count += 1
+            if schedule is not None and step_count < schedule.total_steps:
+                optimizer.lr, optimizer.beta1 = schedule.at(step_count)
             running += loss.detach()  # no .item() per step: it would wait for the GPU every batch
             seen += idx.shape[0] * world
             if callback and (step + 1) % report_every == 0:

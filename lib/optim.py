@@ -1,0 +1,96 @@
+"""Adam and the one-cycle schedule in plain tensor operations, equal to torch.optim's up to rounding.
+
+Why not torch.optim: its optimizers import torch._dynamo (and with it sympy) on first use, about 150 MB that
+a classroom server would then hold for good after its first training. The update rules below are
+torch.optim.Adam's (single-tensor path) and torch.optim.lr_scheduler.OneCycleLR's (cosine, momentum cycled
+through Adam's β₁); tests/test_optim.py checks both against torch step by step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class OneCycle:
+    """Learning rate and β₁ per step: warm up from max_lr/div to max_lr, then anneal to max_lr/div/final_div."""
+
+    max_lr: float
+    total_steps: int
+    warmup: float = 0.3  # share of the steps spent warming up
+    div: float = 25.0
+    final_div: float = 1e4
+    beta1_low: float = 0.85  # β₁ while the learning rate is highest
+    beta1_high: float = 0.95
+
+    def __post_init__(self) -> None:
+        if self.total_steps < 1:
+            raise ValueError("the schedule needs at least one step")
+
+    @staticmethod
+    def _cos(start: float, end: float, pct: float) -> float:
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+
+    def at(self, step: int) -> tuple[float, float]:
+        """(learning rate, β₁) for the 0-based optimizer step `step`."""
+        if not 0 <= step < self.total_steps:
+            raise ValueError(f"step {step} is outside the schedule's {self.total_steps} steps")
+        initial = self.max_lr / self.div
+        peak_end = float(self.warmup * self.total_steps) - 1.0  # the step at which the rate peaks
+        last = float(self.total_steps - 1)
+        if step <= peak_end:
+            pct = step / peak_end if peak_end > 0 else 0.0  # a one-step warm-up starts at its peak
+            return self._cos(initial, self.max_lr, pct), self._cos(self.beta1_high, self.beta1_low, pct)
+        pct = (step - peak_end) / (last - peak_end)
+        return (
+            self._cos(self.max_lr, initial / self.final_div, pct),
+            self._cos(self.beta1_low, self.beta1_high, pct),
+        )
+
+
+class Adam:
+    """Adam (Kingma & Ba) with bias correction, as torch.optim.Adam computes it without weight decay."""
+
+    def __init__(
+        self,
+        params: Iterable[torch.nn.Parameter],
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
+        self.params = [p for p in params if p.requires_grad]
+        self.lr = lr
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+        self.exp_avg = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.steps = [0] * len(self.params)  # per parameter: one without a gradient does not advance
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        for i, (p, m, v) in enumerate(zip(self.params, self.exp_avg, self.exp_avg_sq, strict=True)):
+            if p.grad is None:
+                continue
+            grad = p.grad
+            self.steps[i] += 1
+            t = self.steps[i]
+            m.lerp_(grad, 1.0 - self.beta1)
+            v.mul_(self.beta2).addcmul_(grad, grad, value=1.0 - self.beta2)
+            step_size = self.lr / (1.0 - self.beta1**t)
+            denom = (v.sqrt() / math.sqrt(1.0 - self.beta2**t)).add_(self.eps)
+            p.addcdiv_(m, denom, value=-step_size)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (drop them, or zero them in place)."""
+        for p in self.params:
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.zero_()
