@@ -5,7 +5,7 @@ Run: python -m bench.train_share --json bench/results_train_share.json
   page's own path, with its default (the classroom recipe) and with the textbook's settings (batch 32,
   lr 0.003, stop 0.0063).
 * sharing: one training alone, then two at once — as two threads of one server through the app's training
-  queue (they take turns step by step), as two threads without it, and as two processes.
+  queue (they take turns in time slices), as two threads without it, and as two processes.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The server-wide training queue: slots in order of arrival, one step at a time, cancel, ended sessions."""
+"""The server-wide training queue: slots in order of arrival, turns in time slices, cancel, ended sessions."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -53,7 +54,7 @@ def test_slots_go_in_order_of_arrival(train_digits):
     assert queue.load() == (0, 0)
 
 
-def test_trainings_take_turns_one_step_at_a_time(train_digits):
+def test_two_trainings_never_step_at_once(train_digits):
     queue = TrainingQueue(capacity=2)
     inside, most = [0], [0]
     lock = threading.Lock()
@@ -79,16 +80,20 @@ def test_trainings_take_turns_one_step_at_a_time(train_digits):
     assert most[0] == 1
 
 
-def test_turns_alternate_between_two_holders():
-    turns, order = Turns(), []
-    ready = threading.Barrier(2)
+def _take_turns(turns: Turns, steps: int, step=lambda: time.sleep(0.001)) -> list[str]:
+    """Two workers each doing `steps` steps with yield_turn between them; the order the steps ran in."""
+    order: list[str] = []
+    coming = {n: threading.Event() for n in "ab"}
 
     def worker(name):
-        ready.wait()
+        coming[name].set()
         turns.acquire(name)
-        for _ in range(5):
+        other = "b" if name == "a" else "a"
+        if coming[other].wait(5):
+            time.sleep(0.02)  # the first holder starts once the other one is surely waiting for its turn
+        for _ in range(steps):
             order.append(name)
-            time.sleep(0.001)
+            step()
             turns.yield_turn(name)
         turns.release(name)
 
@@ -97,8 +102,25 @@ def test_turns_alternate_between_two_holders():
         t.start()
     for t in threads:
         t.join(10)
+    return order
+
+
+def test_turns_without_a_slice_alternate_step_by_step():
+    order = _take_turns(Turns(slice_seconds=0.0), 5)
     switches = sum(1 for x, y in zip(order, order[1:]) if x != y)
     assert len(order) == 10 and switches >= 7  # round robin, not one holder running to the end
+
+
+def test_turns_hand_over_after_each_time_slice():
+    now = [0.0]  # a clock that advances one unit per step, so slices are counted in steps exactly
+
+    def step():
+        now[0] += 1.0
+
+    order = _take_turns(Turns(slice_seconds=3.0, clock=lambda: now[0]), 9, step)
+    runs = [len(list(group)) for _, group in itertools.groupby(order)]
+    assert len(order) == 18 and sorted(set(order)) == ["a", "b"]
+    assert runs == [3, 3, 3, 3, 3, 3]  # each turn lasts a whole slice of 3 steps, then the other one's turn
 
 
 def test_cancel_while_queued_frees_the_place(train_digits):
