@@ -3,19 +3,16 @@
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from lib import baselines
 from lib.compare import section5, section5_finding
-from lib.noise import add_noise, make_generator, preset
-from lib.train import cleaned
 from lib.ui import cache
+from lib.ui.examples import example_row
 from lib.ui.frame import frame
 from lib.ui.outside import render_section5_outside
-from lib.ui.plots import number_style
+from lib.ui.plots import grouped_bars, line_chart
 from lib.ui.widgets import image_strip, method_label
 
 RESULTS = cache.WEIGHTS_DIR / "compare.json"
@@ -24,11 +21,6 @@ RESULTS = cache.WEIGHTS_DIR / "compare.json"
 @st.cache_data(show_spinner=False)
 def load_results(path: str, mtime: float) -> dict:
     return json.loads(Path(path).read_text())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def baseline_output(name: str, noisy: np.ndarray) -> np.ndarray:
-    return baselines.apply(name, noisy)
 
 
 f = frame("page.compare")
@@ -69,13 +61,11 @@ metric = st.radio(
     f.t("compare.chart_metric"), ["psnr", "ssim", "stroke_psnr"], index=0, horizontal=True, key="keep_compare_metric",
     persist_state="session", format_func=lambda m: f.t("compare.metric." + m),
 )  # fmt: skip
-fig = go.Figure()
+bars = []  # (name, x labels, heights) per noise kind
 for kind in ("gaussian", "speckle"):
     part = sub[sub["kind"] == kind]
-    fig.add_bar(x=[label(m) for m in part["method"]], y=part[metric], name=f.t("noise.kind." + kind))
-fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=30, b=10),
-                  yaxis_title=f.t("compare.metric." + metric))  # fmt: skip
-st.plotly_chart(number_style(fig, f.lang), key="compare_bars")
+    bars.append((f.t("noise.kind." + kind), [label(m) for m in part["method"]], part[metric].to_numpy()))
+st.plotly_chart(grouped_bars(bars, f.t("compare.metric." + metric), f.lang), key="compare_bars")
 
 st.header(f.t("compare.examples"))
 digits = cache.test_digits()
@@ -85,16 +75,12 @@ index = c1.number_input(
 )
 kind = c2.radio(f.t("noise.kind"), ["gaussian", "speckle"], horizontal=True, key="keep_compare_kind", persist_state="session",
                 format_func=lambda k: f.t("noise.kind." + k))  # fmt: skip
-clean = digits.images[int(index) : int(index) + 1].float()
-noisy = (add_noise(clean, preset(group).with_kind(kind), make_generator(int(index))) / 255).numpy()[0]
-tiles = [(f.t("lab.original"), clean[0].numpy() / 255), (label("noisy"), noisy)]
-for key, loaded in f.models.items():
-    if key.startswith("shipped:"):
-        tiles.append((label(key.split(":", 1)[1]), cleaned(loaded.model, noisy, cache.device())))
-for name in baselines.BASELINES:
-    tiles.append((label(name), baseline_output(name, noisy)))
+shipped = {key: loaded.model for key, loaded in f.models.items() if key.startswith("shipped:")}
+images = example_row(group, kind, int(index), tuple(shipped), tuple(shipped.values()))
+titles = [f.t("lab.original"), label("noisy"), *(label(key.split(":", 1)[1]) for key in shipped)]
+titles += [label(name) for name in baselines.BASELINES]
 # one image list of fixed-width tiles: wraps onto more lines on narrow screens, names stay whole
-image_strip([image for _, image in tiles], [title for title, _ in tiles])
+image_strip(images, titles)
 
 st.header(f.t("compare.section5"))
 table = section5(results["rows"], "seed_A", "seed_B")
@@ -122,9 +108,6 @@ sweeps = results["sweep"]
 tab_g, tab_s = st.tabs([f.t("compare.sweep_var"), f.t("compare.sweep_speckle")])
 for tab, axis, xtitle in ((tab_g, "gaussian_var", f.t("noise.var")), (tab_s, "speckle", f.t("noise.speckle"))):
     data = sweeps[axis]
-    fig = go.Figure()
-    for name, ys in data["series"].items():
-        fig.add_scatter(x=data["x"], y=ys, name=label(name), mode="lines+markers")
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=xtitle, yaxis_title=f.t("unit.psnr"))
-    tab.plotly_chart(number_style(fig, f.lang), key=f"sweep_{axis}")
+    series = [(label(name), ys) for name, ys in data["series"].items()]
+    tab.plotly_chart(line_chart(data["x"], series, xtitle, f.t("unit.psnr"), f.lang), key=f"sweep_{axis}")
 st.caption(f.t("compare.sweep_note", n=results["sweep_limit"]))

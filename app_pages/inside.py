@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from lib.anatomy import (
@@ -19,7 +18,7 @@ from lib.noise import add_noise, make_generator
 from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.outside import render_unet_inside
-from lib.ui.plots import number_style
+from lib.ui.plots import overlap_map
 from lib.ui.widgets import noise_controls, upscale
 
 f = frame("page.inside")
@@ -89,10 +88,8 @@ elif is_conv:
     k, s = last.kernel_size[0], last.stride[0]
     counts = transposed_overlap(8, k, s)
     c1, c2, c3 = st.columns(3)
-    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=False)
     c1.markdown(f"**{f.t('inside.overlap', k=k, s=s)}**")  # a page title wraps; a chart title is cut on phones
-    fig.update_layout(height=340, margin=dict(l=0, r=0, t=10, b=0))
-    c1.plotly_chart(number_style(fig, f.lang), key="overlap_map")
+    c1.plotly_chart(overlap_map(counts, f.lang), key="overlap_map")
     c2.image(upscale(output_of_blank(model), 6), caption=f.t("inside.blank_output"))
     blank_code = decoder_of_blank(model)
     spread = (blank_code - blank_code.min()) / max(float(np.ptp(blank_code)), 1e-12)

@@ -114,28 +114,45 @@ def findings(f: Frame, found: dict, set_name: str) -> list[str]:
     return lines
 
 
+@st.cache_resource(show_spinner=False, max_entries=512)
+def figure_row(
+    digit: np.ndarray, kind: str, seed: int, model_names: tuple[str, ...], _models: tuple[torch.nn.Module, ...]
+) -> tuple[list[np.ndarray], float | None, list[float]]:
+    """One row of Figs. 9–10: pictures (input, noisy copy unless kind is "none", every model's output, enlarged ×3),
+    the noisy copy's PSNR and each model's. Computed once per server for the same digit, noise and models
+    (every student sees the same example rows); shared, so read-only.
+    """
+    clean = np.asarray(digit, dtype=np.float32)  # (28, 28)
+    if kind == "none":
+        noisy = clean
+    else:
+        raw = add_noise(torch.from_numpy(clean * 255.0)[None], preset("B").with_kind(kind), make_generator(seed))
+        noisy = (raw[0] / 255.0).numpy()  # (28, 28)
+    images = [clean] if kind == "none" else [clean, np.clip(noisy, 0, 1)]
+    noisy_psnr = None if kind == "none" else float(psnr(clean, np.clip(noisy, 0, 1)))
+    scores = []
+    for model in _models:
+        out = cleaned(model, noisy, cache.device())
+        images.append(out)
+        scores.append(float(psnr(clean, out)))
+    pictures = [upscale(im, 3) for im in images]
+    for picture in pictures:
+        picture.flags.writeable = False  # shared by every session
+    return pictures, noisy_psnr, scores
+
+
 def figure_rows(
     f: Frame, models: dict[str, torch.nn.Module], digits: list[tuple[str, np.ndarray]], kind: str, seed: int
 ) -> None:
     """Figs. 9–10: for each digit the input, the noisy copy and every model's output, PSNR under each."""
     for number, (name, digit) in enumerate(digits):
-        clean = np.asarray(digit, dtype=np.float32)  # (28, 28)
+        pictures, noisy_psnr, scores = figure_row(digit, kind, seed + number, tuple(models), tuple(models.values()))
         if kind == "none":
-            noisy = clean
+            captions = [f"{name} · {f.t('outside.kind.none')}"]
         else:
-            raw = add_noise(
-                torch.from_numpy(clean * 255.0)[None], preset("B").with_kind(kind), make_generator(seed + number)
-            )
-            noisy = (raw[0] / 255.0).numpy()  # (28, 28)
-        images = [clean, np.clip(noisy, 0, 1)]
-        captions = [f"{name}", f"{method_label(f, 'noisy')} · {_db(f, float(psnr(clean, np.clip(noisy, 0, 1))))}"]
-        if kind == "none":
-            images, captions = images[:1], [f"{name} · {f.t('outside.kind.none')}"]
-        for method, model in models.items():
-            out = cleaned(model, noisy, cache.device())
-            images.append(out)
-            captions.append(f"{method_label(f, method)} · {_db(f, float(psnr(clean, out)))}")
-        st.image([upscale(im, 3) for im in images], caption=captions, width=TILE)
+            captions = [f"{name}", f"{method_label(f, 'noisy')} · {_db(f, noisy_psnr)}"]
+        captions += [f"{method_label(f, method)} · {_db(f, score)}" for method, score in zip(models, scores)]
+        st.image(pictures, caption=captions, width=TILE)
 
 
 def example_digits(f: Frame, data, set_name: str, per_kind: int = 2) -> list[tuple[str, np.ndarray]]:

@@ -4,35 +4,43 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
 from lib.ui.cache import plotly_ready
 
 
+@st.cache_resource(show_spinner=False, max_entries=4096)
 def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str = "{:g}",
          colorscale: str = "Blues", height: int | None = None, offset: tuple[int, int] = (0, 0),
          zmid: float | None = None) -> go.Figure:  # fmt: skip
     """A matrix as a heatmap with its numbers written in, optional highlighted cells (row, col).
 
     zmid pins that value to the middle colour of a diverging scale (kernels: 0 is white, not dark red).
+    Built once per server for the same arguments (every student opens the explainer with the same grids):
+    the figure is shared, so nobody may change it (st.plotly_chart only reads it).
     """
     values = np.asarray(values, dtype=float)
     h, w = values.shape
     # + 0.0 turns -0.0 (and rounded float dust) into 0, so no "-0" is written; NaN: not computed yet
     text = [["" if np.isnan(v) else fmt.format(round(v, 4) + 0.0).replace("-", "−") for v in row] for row in values]
-    plotly_ready()
-    fig = go.Figure(go.Heatmap(z=values, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
-                               xgap=2, ygap=2, hoverinfo="skip", zmid=zmid))  # fmt: skip
+    shapes = []
     for r, c in highlight or []:
         r, c = r - offset[0], c - offset[1]
         if 0 <= r < h and 0 <= c < w:
-            fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                          line=dict(color="#e4572e", width=3))  # fmt: skip
+            shapes.append(dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                               line=dict(color="#e4572e", width=3)))  # fmt: skip
     side = height or max(180, 42 * h + 60)
-    fig.update_layout(title=title, height=side, margin=dict(l=5, r=5, t=40 if title else 5, b=5),
-                      yaxis=dict(autorange="reversed", showticklabels=False, scaleanchor="x", showgrid=False,
-                                 zeroline=False),
-                      xaxis=dict(showticklabels=False, showgrid=False, zeroline=False))  # fmt: skip
-    return fig
+    plotly_ready()
+    # One constructor call: plotly validates the whole figure once instead of once per update
+    heatmap = dict(type="heatmap", z=values, text=text, texttemplate="%{text}", colorscale=colorscale,
+                   showscale=False, xgap=2, ygap=2, hoverinfo="skip", zmid=zmid)  # fmt: skip
+    layout = dict(title=dict(text=title), height=side, margin=dict(l=5, r=5, t=40 if title else 5, b=5),
+                  yaxis=dict(autorange="reversed", showticklabels=False, scaleanchor="x", showgrid=False,
+                             zeroline=False),
+                  xaxis=dict(showticklabels=False, showgrid=False, zeroline=False))  # fmt: skip
+    if shapes:
+        layout["shapes"] = shapes
+    return go.Figure(data=[heatmap], layout=layout)
 
 
 def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float = 0.0) -> go.Figure:
@@ -49,3 +57,41 @@ def number_style(fig: go.Figure, lang: str) -> go.Figure:
     """Axis, hover and tick numbers written the language's way ("0,5" and "1 000" in Russian)."""
     fig.update_layout(separators=",\u202f" if lang == "ru" else ".,")
     return fig
+
+
+# The builders below are cached like grid(): one shared, read-only figure per server for the same arguments.
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def grouped_bars(traces: list[tuple[str, list[str], np.ndarray]], y_title: str, lang: str) -> go.Figure:
+    """Grouped bars, one trace (name, x labels, heights) per colour, numbers written the language's way."""
+    plotly_ready()
+    fig = go.Figure()
+    for name, x, y in traces:
+        fig.add_bar(x=x, y=y, name=name)
+    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=30, b=10), yaxis_title=y_title)
+    return number_style(fig, lang)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def line_chart(
+    x: list[float], series: list[tuple[str, list[float]]], x_title: str, y_title: str, lang: str
+) -> go.Figure:
+    """One line with markers per (name, values) over the same x, numbers written the language's way."""
+    plotly_ready()
+    fig = go.Figure()
+    for name, ys in series:
+        fig.add_scatter(x=x, y=ys, name=name, mode="lines+markers")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=x_title, yaxis_title=y_title)
+    return number_style(fig, lang)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def overlap_map(counts: np.ndarray, lang: str) -> go.Figure:
+    """How many kernel copies a transposed convolution adds into each output pixel, as a Viridis image."""
+    import plotly.express as px
+
+    plotly_ready()
+    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=False)
+    fig.update_layout(height=340, margin=dict(l=0, r=0, t=10, b=0))
+    return number_style(fig, lang)
