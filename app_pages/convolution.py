@@ -10,7 +10,7 @@ from lib import convolution as cv
 from lib.preprocess import MAX_UPLOAD_BYTES, PreprocessError, open_image, to_gray
 from lib.ui import cache
 from lib.ui.frame import frame
-from lib.ui.plots import grid, number_style, signals
+from lib.ui.plots import grid, signals
 from lib.ui.widgets import upscale
 
 f = frame("page.conv")
@@ -271,10 +271,9 @@ with tabs[6]:
     st.latex(r"h(x) = \sum_{k} f(k)\, g(x-k)")
     st.caption(f.t("content.conv.signal_flip"))
     st.markdown(f.t("conv.signal_text", k=", ".join(f"{v:.3g}" for v in k1), n=len(sig), m=len(y)))
-    fig = signals(sig, y, (f.t("conv.signal_in"), f.t("conv.signal_out")), offset=(len(k1) - 1) / 2)
-    if stride1 > 1:
-        fig.data[1].x = np.arange(len(y)) * stride1 + (len(k1) - 1) / 2
-    st.plotly_chart(number_style(fig, f.lang), key="sig_plot")
+    names = (f.t("conv.signal_in"), f.t("conv.signal_out"))
+    fig = signals(sig, y, names, offset=(len(k1) - 1) / 2, stride=int(stride1), lang=f.lang)
+    st.plotly_chart(fig, key="sig_plot")
 
 with tabs[7]:
     st.markdown(f.t("conv.toy_text"))

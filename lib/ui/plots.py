@@ -43,14 +43,18 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
     return go.Figure(data=[heatmap], layout=layout)
 
 
-def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float = 0.0) -> go.Figure:
-    """Input signal and filtered output on one time axis (output shifted to its window centre)."""
+@st.cache_resource(show_spinner=False, max_entries=256)
+def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float = 0.0, stride: int = 1,
+            lang: str = "en") -> go.Figure:  # fmt: skip
+    """Input signal and filtered output on one time axis (output i at input position i·stride + offset, its
+    window centre), numbers written the language's way. Cached like grid(): shared, read-only.
+    """
     plotly_ready()
     fig = go.Figure()
     fig.add_scatter(x=np.arange(len(x)), y=x, name=names[0], mode="lines")
-    fig.add_scatter(x=np.arange(len(y)) + offset, y=y, name=names[1], mode="lines")
+    fig.add_scatter(x=np.arange(len(y)) * stride + offset, y=y, name=names[1], mode="lines")
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h"))
-    return fig
+    return number_style(fig, lang)
 
 
 def number_style(fig: go.Figure, lang: str) -> go.Figure:
