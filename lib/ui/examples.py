@@ -12,7 +12,7 @@ from lib.train import cleaned
 from lib.ui import cache
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=128)
 def example_row(
     group: str, kind: str, index: int, model_keys: tuple[str, ...], _models: tuple[nn.Module, ...]
 ) -> list[np.ndarray]:

@@ -114,7 +114,7 @@ def findings(f: Frame, found: dict, set_name: str) -> list[str]:
     return lines
 
 
-@st.cache_resource(show_spinner=False, max_entries=512)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def figure_row(
     digit: np.ndarray, kind: str, seed: int, model_names: tuple[str, ...], _models: tuple[torch.nn.Module, ...]
 ) -> tuple[list[np.ndarray], float | None, list[float]]:

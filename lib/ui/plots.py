@@ -9,7 +9,8 @@ import streamlit as st
 from lib.ui.cache import plotly_ready
 
 
-@st.cache_resource(show_spinner=False, max_entries=4096)
+# A figure takes ~35 kB (256 grids ~9 MB): each cache is bounded, the least recently used figures go first.
+@st.cache_resource(show_spinner=False, max_entries=256)
 def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str = "{:g}",
          colorscale: str = "Blues", height: int | None = None, offset: tuple[int, int] = (0, 0),
          zmid: float | None = None) -> go.Figure:  # fmt: skip
@@ -43,7 +44,7 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
     return go.Figure(data=[heatmap], layout=layout)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float = 0.0, stride: int = 1,
             lang: str = "en") -> go.Figure:  # fmt: skip
     """Input signal and filtered output on one time axis (output i at input position i·stride + offset, its
@@ -66,7 +67,7 @@ def number_style(fig: go.Figure, lang: str) -> go.Figure:
 # The builders below are cached like grid(): one shared, read-only figure per server for the same arguments.
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def grouped_bars(traces: list[tuple[str, list[str], np.ndarray]], y_title: str, lang: str) -> go.Figure:
     """Grouped bars, one trace (name, x labels, heights) per colour, numbers written the language's way."""
     plotly_ready()
@@ -77,7 +78,7 @@ def grouped_bars(traces: list[tuple[str, list[str], np.ndarray]], y_title: str, 
     return number_style(fig, lang)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def line_chart(
     x: list[float], series: list[tuple[str, list[float]]], x_title: str, y_title: str, lang: str
 ) -> go.Figure:
@@ -90,7 +91,7 @@ def line_chart(
     return number_style(fig, lang)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def overlap_map(counts: np.ndarray, lang: str) -> go.Figure:
     """How many kernel copies a transposed convolution adds into each output pixel, as a Viridis image."""
     import plotly.express as px
