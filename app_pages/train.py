@@ -118,7 +118,7 @@ with left:
     elif not busy:
         running, _ = queue.load()
         sharing = min(queue.capacity, running + 1)
-        key = "load.expected" if sharing == 1 else "load.expected_shared"
+        key = "load.expected" if queue.slowdown(sharing) == 1 else "load.expected_shared"
         duration = format_duration(queue.expected_seconds(planned, sharing), f.lang)
         st.caption(f.t(key, duration=duration, epochs=int(epochs), digits=int(subset)))
     start_col, stop_col = st.columns(2)

@@ -26,41 +26,45 @@ CURVE_POINTS = 4000  # loss points kept per job (older ones are thinned, the cur
 
 
 class Turns:
-    """One training at a time holds the CPU, for a time slice of steps, then the next in line; first come first served.
+    """At most `holders` trainings compute at once, each for a time slice of steps, first come first served.
 
     Slices rather than single steps: every hand-over wakes another thread and refills the caches, and with
     steps of a few milliseconds handing over after each one cost about a quarter of the trainings' time.
     """
 
-    def __init__(self, slice_seconds: float = 0.1, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, holders: int = 1, slice_seconds: float = 0.1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if holders < 1:
+            raise ValueError("at least one training must be able to compute")
+        self.holders = holders
         self.slice_seconds = slice_seconds
         self._clock = clock
         self._cond = threading.Condition()
         self._queue: deque[object] = deque()
-        self._holder: object | None = None
-        self._since = 0.0  # when the holder got its turn
+        self._since: dict[int, float] = {}  # id(holder) → when it got its turn
 
     def acquire(self, who: object) -> None:
         """Wait until it is `who`'s turn."""
         with self._cond:
             self._queue.append(who)
-            while self._holder is not None or self._queue[0] is not who:
+            while len(self._since) >= self.holders or self._queue[0] is not who:
                 self._cond.wait()
             self._queue.popleft()
-            self._holder = who
-            self._since = self._clock()
+            self._since[id(who)] = self._clock()
+            self._cond.notify_all()  # the next in line may fit too
 
     def release(self, who: object) -> None:
-        """End `who`'s turn (no-op if it does not hold it)."""
+        """End `who`'s turn (no-op if it does not hold one)."""
         with self._cond:
-            if self._holder is who:
-                self._holder = None
+            if self._since.pop(id(who), None) is not None:
                 self._cond.notify_all()
 
     def yield_turn(self, who: object) -> None:
         """Between two steps: once `who`'s slice is used up and someone waits, let them run, then continue."""
         with self._cond:
-            if not self._queue or self._clock() - self._since < self.slice_seconds:
+            since = self._since.get(id(who))
+            if not self._queue or since is None or self._clock() - since < self.slice_seconds:
                 return
         self.release(who)
         self.acquire(who)
@@ -80,15 +84,16 @@ class QueueInfo:
 class TrainingQueue:
     """Server-wide: at most `capacity` trainings hold a slot, the rest wait in order of arrival.
 
-    Trainings holding a slot take turns in time slices (`Turns`), so all trainings together use the cores of
-    one step (torch's intra-op threads, a process-wide setting) and the pages keep the rest of the machine.
+    Of those holding a slot, at most `at_once` compute at the same moment (`Turns`, in time slices), each on
+    torch's intra-op threads (a process-wide setting); the pages keep the rest of the machine.
     """
 
-    def __init__(self, capacity: int = 2, seconds_per_image: float = PRIOR_SECONDS_PER_IMAGE) -> None:
+    def __init__(self, capacity: int = 2, seconds_per_image: float = PRIOR_SECONDS_PER_IMAGE, at_once: int = 1) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
-        self.turns = Turns()
+        self.at_once = max(1, min(at_once, capacity))
+        self.turns = Turns(self.at_once)
         self._cond = threading.Condition()
         self._waiting: list[TrainingJob] = []
         self._running: list[TrainingJob] = []
@@ -144,19 +149,23 @@ class TrainingQueue:
         return self._seconds_per_image
 
     def observe(self, seconds: float, images: int, sharing: int) -> None:
-        """Update the speed estimate from `images` trained in `seconds` while `sharing` trainings took turns."""
+        """Update the speed estimate from `images` trained in `seconds` while `sharing` trainings ran."""
         if images <= 0 or seconds <= 0:
             return
-        solo = seconds / images / max(1, sharing)
+        solo = seconds / images / self.slowdown(sharing)
         with self._cond:
             self._seconds_per_image = 0.7 * self._seconds_per_image + 0.3 * solo
 
+    def slowdown(self, sharing: int) -> float:
+        """How much slower each of `sharing` running trainings goes than one alone: they share `at_once` turns."""
+        return max(1.0, sharing / self.at_once)
+
     def expected_seconds(self, images: int, sharing: int | None = None) -> float:
-        """How long `images` training steps' worth of images take with `sharing` trainings taking turns."""
+        """How long `images` training steps' worth of images take while `sharing` trainings run."""
         if sharing is None:
             running, _ = self.load()
             sharing = min(self.capacity, running + 1)
-        return images * self._seconds_per_image * max(1, sharing)
+        return images * self._seconds_per_image * self.slowdown(sharing)
 
     def info(self, job: TrainingJob) -> QueueInfo:
         """The job's place in line and when it is expected to start."""

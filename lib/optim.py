@@ -2,7 +2,7 @@
 
 Why not torch.optim: its optimizers import torch._dynamo (and with it sympy) on first use, about 150 MB that
 a classroom server would then hold for good after its first training. The update rules below are
-torch.optim.Adam's (single-tensor path) and torch.optim.lr_scheduler.OneCycleLR's (cosine, momentum cycled
+torch.optim.Adam's (in its foreach form) and torch.optim.lr_scheduler.OneCycleLR's (cosine, momentum cycled
 through Adam's β₁); tests/test_optim.py checks both against torch step by step.
 """
 
@@ -72,18 +72,27 @@ class Adam:
 
     @torch.no_grad()
     def step(self) -> None:
-        """Update every parameter that has a gradient."""
-        for i, (p, m, v) in enumerate(zip(self.params, self.exp_avg, self.exp_avg_sq, strict=True)):
-            if p.grad is None:
-                continue
-            grad = p.grad
+        """Update every parameter that has a gradient, a handful of whole-list operations at a time.
+
+        The list (foreach) form matters in the app: every tensor operation hands Python's lock to another
+        thread, and a training beside 30 students' page runs waits to get it back after each one.
+        """
+        live = [i for i, p in enumerate(self.params) if p.grad is not None]
+        for i in live:
             self.steps[i] += 1
-            t = self.steps[i]
-            m.lerp_(grad, 1.0 - self.beta1)
-            v.mul_(self.beta2).addcmul_(grad, grad, value=1.0 - self.beta2)
-            step_size = self.lr / (1.0 - self.beta1**t)
-            denom = (v.sqrt() / math.sqrt(1.0 - self.beta2**t)).add_(self.eps)
-            p.addcdiv_(m, denom, value=-step_size)
+        for t in sorted({self.steps[i] for i in live}):  # one group unless some parameter skipped steps
+            group = [i for i in live if self.steps[i] == t]
+            params = [self.params[i] for i in group]
+            grads = [self.params[i].grad for i in group]
+            exp_avg = [self.exp_avg[i] for i in group]
+            exp_avg_sq = [self.exp_avg_sq[i] for i in group]
+            torch._foreach_lerp_(exp_avg, grads, 1.0 - self.beta1)
+            torch._foreach_mul_(exp_avg_sq, self.beta2)
+            torch._foreach_addcmul_(exp_avg_sq, grads, grads, value=1.0 - self.beta2)
+            denom = torch._foreach_sqrt(exp_avg_sq)
+            torch._foreach_div_(denom, math.sqrt(1.0 - self.beta2**t))
+            torch._foreach_add_(denom, self.eps)
+            torch._foreach_addcdiv_(params, exp_avg, denom, value=-self.lr / (1.0 - self.beta1**t))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients (drop them, or zero them in place)."""

@@ -54,11 +54,12 @@ def test_slots_go_in_order_of_arrival(train_digits):
     assert queue.load() == (0, 0)
 
 
-def test_two_trainings_never_step_at_once(train_digits):
-    queue = TrainingQueue(capacity=2)
+@pytest.mark.parametrize("at_once", [1, 2])
+def test_no_more_trainings_step_at_once_than_allowed(train_digits, at_once):
+    queue = TrainingQueue(capacity=3, at_once=at_once)
     inside, most = [0], [0]
     lock = threading.Lock()
-    jobs = [job(queue, train_digits, n=640, epochs=2, seed=i) for i in range(2)]
+    jobs = [job(queue, train_digits, n=640, epochs=2, seed=i) for i in range(3)]
     for j in jobs:
         original = j._on_progress
 
@@ -76,8 +77,8 @@ def test_two_trainings_never_step_at_once(train_digits):
         j.start()
     for j in jobs:
         j.join(120)
-    assert [j.state for j in jobs] == ["done", "done"]
-    assert most[0] == 1
+    assert [j.state for j in jobs] == ["done", "done", "done"]
+    assert most[0] == at_once  # three runs hold slots; only `at_once` of them compute at any moment
 
 
 def _take_turns(turns: Turns, steps: int, step=lambda: time.sleep(0.001)) -> list[str]:
@@ -234,6 +235,24 @@ def test_expected_seconds_scale_with_sharing():
     assert queue.expected_seconds(1000, 2) == pytest.approx(2.0)
     queue.observe(seconds=4.0, images=1000, sharing=2)  # two took turns: 2 ms per image alone
     assert 0.001 < queue.seconds_per_image < 0.002
+    side_by_side = TrainingQueue(capacity=3, seconds_per_image=0.001, at_once=2)
+    assert side_by_side.expected_seconds(1000, 2) == pytest.approx(1.0)  # each computes on its own core
+    assert side_by_side.expected_seconds(1000, 3) == pytest.approx(1.5)  # three share two turns
+
+
+def test_turns_let_two_holders_run_side_by_side():
+    turns = Turns(holders=2)
+    turns.acquire("a")
+    got_it = threading.Event()
+    threading.Thread(target=lambda: (turns.acquire("b"), got_it.set()), daemon=True).start()
+    assert got_it.wait(5)  # a second holder does not wait for the first
+    third = threading.Event()
+    threading.Thread(target=lambda: (turns.acquire("c"), third.set()), daemon=True).start()
+    assert not third.wait(0.3)  # a third one waits ...
+    turns.release("a")
+    assert third.wait(5)  # ... until a turn is free
+    with pytest.raises(ValueError):
+        Turns(holders=0)
 
 
 def train_page(lang: str = "en"):

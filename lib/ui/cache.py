@@ -25,7 +25,7 @@ from lib.noise import NoiseConfig
 WEIGHTS_DIR = PROJECT_ROOT / "weights"
 # Server-wide training settings a teacher can change: environment variable, or a [training] table in
 # .streamlit/secrets.toml (see README, "Deploy"). max_images caps one run at epochs × training digits.
-TRAINING_DEFAULTS = {"max_images": 400_000, "parallel": 2, "threads": 1}
+TRAINING_DEFAULTS = {"max_images": 400_000, "parallel": 2, "at_once": 2, "threads": 1}
 SESSION_GRACE_S = 15.0  # a closed tab's training stops this long after its session ended (a reload reconnects)
 
 
@@ -121,7 +121,7 @@ def _watch(queue: TrainingQueue, period: float = 5.0) -> None:
 @st.cache_resource(show_spinner=False)
 def training_queue() -> TrainingQueue:
     """The one queue that orders and limits trainings on this server, with its session watchdog."""
-    queue = TrainingQueue(training_setting("parallel"))
+    queue = TrainingQueue(training_setting("parallel"), at_once=training_setting("at_once"))
     threading.Thread(target=_watch, args=(queue,), name="training-watchdog", daemon=True).start()
     return queue
 
