@@ -1,28 +1,19 @@
 """Entry point: page config and navigation; every page draws the shared sidebar itself."""
 
-import contextlib
-import ctypes
 import sys
 
 import streamlit as st
 
 from lib.i18n import t
 from lib.ui.lang import current_language  # light: the navigation shows before torch loads
-from lib.ui.memory import memory_trimmer
+from lib.ui.memory import tune_memory
 
 # Every student's rerun and every training is a thread of this one process. With Python's default 5 ms
 # GIL hand-over, a thread coming back from a torch kernel or the network waits behind whoever runs Python;
 # 0.5 ms roughly doubled a training's speed next to busy pages (see README, "Load test"). Shorter did not
 # help further: at 0.05 ms the pages of 60 students were slower and the trainings no faster.
 sys.setswitchinterval(0.0005)
-# glibc gives threads that allocate at the same time their own malloc arenas (up to 8 per core) and rarely
-# hands their free space back; a rerun is a new thread, so two arenas (as MALLOC_ARENA_MAX=2) keep the
-# fragments of many students' runs from piling up. Other C libraries: nothing to tune.
-if sys.platform.startswith("linux"):
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
-
-memory_trimmer(1.0)  # hand memory freed by finished reruns back every second
+tune_memory()  # glibc: two malloc arenas, freed memory handed back every second
 lang = current_language()
 st.set_page_config(page_title=t("app.title", lang), page_icon="✏️", layout="wide")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench import report
 from bench.load_test import Server, Stats, Student, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,10 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     result = {"rerun_after_new_seed": rerun_times()}
     result |= server_bench(sessions=args.sessions)
-    print(json.dumps(result, indent=1))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=1))
+    report(result, args.json)
 
 
 if __name__ == "__main__":

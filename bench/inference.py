@@ -6,7 +6,6 @@ python -m bench.inference weights/seed_B.pt weights/bfunet.pt --json bench/resul
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from bench import report
 from lib import checkpoint as ckpt_io
 from lib.data import load_split
 from lib.train import cleaned
@@ -57,10 +57,7 @@ def main() -> None:
         "batch": 1000,
         "models": {Path(p).name: measure(Path(p), images, args.repeats) for p in args.weights},
     }
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import time
 from collections.abc import Callable
 
@@ -17,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench import report
 from lib.data import load_split
 from lib.models import SeedAutoencoder, SeedConfig, conv_transpose_as_conv, set_dropout_generator
 from lib.noise import add_noise, make_generator, preset, to_unit
@@ -144,10 +144,7 @@ def main() -> None:
     result["last_layer_ms_batch_128"] = layer_rows(128)
     for name, ms in result["last_layer_ms_batch_128"].items():
         print(f"layer  {ms:6.2f} ms  {name}", flush=True)
-    print(json.dumps(result, indent=1))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(result, fh, indent=1)
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ Run: python -m bench.train_share --json bench/results_train_share.json
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import threading
 import time
 
 import torch
 
+from bench import report
 from lib.data import Digits, load_split, train_val_split
 from lib.jobs import TrainingJob, TrainingQueue
 from lib.noise import preset
@@ -103,10 +103,7 @@ def main() -> None:
     result["sharing"] = share = sharing(digits, args.subset, 2)
     for key, value in share["share_of_solo"].items():
         print(f"{key:32} " + "  ".join(f"{v:.0%}" for v in value), flush=True)
-    print(json.dumps(result, indent=1))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(result, fh, indent=1)
+    report(result, args.json)
 
 
 if __name__ == "__main__":

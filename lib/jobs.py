@@ -1,4 +1,4 @@
-"""Background training for the app: a job per session, a fair queue per server, one training on the CPU at a time."""
+"""Background training for the app: a job per session, a fair queue per server, a bounded number computing at once."""
 
 from __future__ import annotations
 
