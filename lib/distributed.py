@@ -6,6 +6,7 @@ so the app and the plain CLI never touch torch.distributed.
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 
@@ -47,6 +48,12 @@ def init(device: torch.device) -> Context:
         backend = "gloo"
     else:
         raise ValueError(f"distributed training runs on CPU (gloo) or CUDA (nccl), not {device.type}")
+    # A torchrun process that never imported torch._dynamo sometimes aborted at exit after leaving the gloo
+    # group ("terminate called without an active exception", about 1 run in 10); torch.optim used to import
+    # it, lib.optim does not. With it imported, 60 of 60 runs ended cleanly. Only torchrun processes pay the
+    # ~150 MB; the app's server never comes here.
+    importlib.import_module("torch._dynamo")
+
     if not dist.is_initialized():
         dist.init_process_group(backend=backend, device_id=device if device.type == "cuda" else None)
     return Context(dist.get_rank(), dist.get_world_size(), local_rank, device)
