@@ -10,7 +10,7 @@ from lib.ui.memory import tune_memory
 
 # Every student's rerun and every training is a thread of this one process. With Python's default 5 ms
 # GIL hand-over, a thread coming back from a torch kernel or the network waits behind whoever runs Python;
-# 0.5 ms roughly doubled a training's speed next to busy pages (see README, "Load test"). Shorter did not
+# 0.5 ms roughly doubled a training's speed next to busy pages (see docs/performance.md). Shorter did not
 # help further: at 0.05 ms the pages of 60 students were slower and the trainings no faster.
 sys.setswitchinterval(0.0005)
 tune_memory()  # glibc: two malloc arenas, freed memory handed back every second

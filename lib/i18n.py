@@ -27,7 +27,10 @@ LANGUAGES = ("ru", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 RUSSIAN_LOCALES = ("ru", "uk", "be", "kk", "ky", "uz", "tg", "hy", "az")
 
-NARROW_NBSP = "\u202f"  # thousands separator in Russian numbers ("40 385")
+# Thousands separator in Russian numbers ("40 385"). CLDR's Russian data uses U+00A0 (no-break space); the narrow
+# no-break space U+202F is a deliberate choice: it is the thin gap Russian typesetting puts between digit groups,
+# it never breaks a number across lines either, and it keeps the wide tables of the Compare page narrower.
+NARROW_NBSP = "\u202f"
 NBSP = "\u00a0"  # between a Russian number and its percent sign ("36,0 %")
 PLURAL_SPEC = "plural:"
 # Plural categories in the order a template (or plural()) lists its forms.

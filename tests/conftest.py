@@ -1,11 +1,51 @@
-"""Shared fixtures: real MNIST splits loaded once per test session."""
+"""Shared fixtures (real MNIST splits loaded once per test session) and the markers applied by location."""
 
 from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
 
 import pytest
 import torch
 
 from lib.data import load_split
+
+TESTS_DIR = Path(__file__).resolve().parent
+# Modules that start several processes or train for long: left out of the inner loop.
+SLOW_MODULES = {"test_distributed.py", "test_time_to_quality.py"}
+
+
+@cache
+def _uses_apptest(path: Path) -> bool:
+    """Whether a test module drives pages through Streamlit's in-process AppTest."""
+    return "AppTest" in path.read_text(encoding="utf-8")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers the inner loop filters on."""
+    for name, text in (
+        ("browser", "real Chromium against a real streamlit run (tests/e2e)"),
+        ("e2e", "alias of browser, kept for old command lines"),
+        ("apptest", "pages driven by Streamlit's AppTest"),
+        ("load", "the load test against a real server"),
+        ("slow", "several processes or long training runs"),
+    ):
+        config.addinivalue_line("markers", f"{name}: {text}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test by where it lives, so `-m "not (browser or load or slow)"` is the inner loop."""
+    for item in items:
+        path = Path(str(item.path))
+        if "e2e" in path.relative_to(TESTS_DIR).parts:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.e2e)
+        elif path.name == "test_load.py":
+            item.add_marker(pytest.mark.load)
+        elif path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+        if path.suffix == ".py" and _uses_apptest(path):
+            item.add_marker(pytest.mark.apptest)
 
 
 @pytest.fixture(scope="session")

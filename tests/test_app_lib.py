@@ -83,13 +83,34 @@ def test_both_languages_have_the_same_keys_and_placeholders():
         assert set(re.findall(r"{(\w+)", ru[key])) == set(re.findall(r"{(\w+)", en[key])), key
 
 
-def test_every_key_used_in_the_code_exists():
+def _code_files() -> list[Path]:
     root = Path(__file__).resolve().parent.parent
+    return [*root.glob("app_pages/*.py"), *root.glob("lib/**/*.py"), root / "streamlit_app.py"]
+
+
+def test_every_key_used_in_the_code_exists():
     used = set()
-    for path in [*root.glob("app_pages/*.py"), *root.glob("lib/ui/*.py"), root / "streamlit_app.py"]:
-        used |= set(re.findall(r"""t\(\s*["']([a-z0-9_]+\.[a-z0-9_.]*[a-z0-9_])["']""", path.read_text()))
+    for path in _code_files():
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+\.[a-z0-9_.]*[a-z0-9_])["']""", path.read_text()))
+    assert used, "the pattern found no key at all"
     missing = used - set(i18n.table("en"))
     assert not missing, missing
+
+
+def test_every_key_built_with_an_f_string_matches_some_key():
+    keys = set(i18n.table("en"))
+    patterns = set()
+    for path in _code_files():
+        found = re.findall(r"""\bt\(\s*f(["'])((?:(?!\1).)*)\1""", path.read_text())
+        patterns |= {body for _quote, body in found if "{" in body}
+    assert patterns, "the pattern found no f-string key at all"
+    unmatched = []
+    for pattern in patterns:
+        literal_parts = re.split(r"\{[^}]*\}", pattern)
+        regex = "[a-z0-9_.]+".join(re.escape(part) for part in literal_parts)
+        if not any(re.fullmatch(regex, key) for key in keys):
+            unmatched.append(pattern)
+    assert not unmatched, unmatched
 
 
 def test_default_language_from_browser_locale():

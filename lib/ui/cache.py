@@ -24,7 +24,7 @@ from lib.noise import NoiseConfig
 
 WEIGHTS_DIR = PROJECT_ROOT / "weights"
 # Server-wide training settings a teacher can change: environment variable, or a [training] table in
-# .streamlit/secrets.toml (see README, "Deploy"). max_images caps one run at epochs × training digits.
+# .streamlit/secrets.toml (see docs/deploy.md). max_images caps one run at epochs × training digits.
 TRAINING_DEFAULTS = {"max_images": 400_000, "parallel": 2, "at_once": 2, "threads": 1}
 SESSION_GRACE_S = 15.0  # a closed tab's training stops this long after its session ended (a reload reconnects)
 

@@ -34,7 +34,7 @@ ALLOWED = {
     "Linear", "Flatten", "Unflatten", "Dropout", "Sequential", "DejaVu", "WEBP", "PT", "jpg", "lr", "layer1", "layer2",
     "layer01", "layer02",
 }  # fmt: skip
-# Texts drawn by Streamlit's own components, which offer no way to translate them (README, "Settings and languages").
+# Texts drawn by Streamlit's own components, which offer no way to translate them (docs/app-behaviour.md, "Settings and languages").
 COMPONENT_TEXT = ["Skip to main content", "Drag and drop files here", "Drag and drop file here", "Browse files",
                   "Upload", "Limit", "per file", "MB", "add icon"]  # fmt: skip
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
