@@ -1,6 +1,12 @@
 """Load test: simulated students talk to a real `streamlit run` server over its websocket, as browsers do.
 
-Run: python -m bench.load_test --students 30 --rounds 5 --trainings 2 --json bench/results_load_30.json
+Run: python -m bench.load_test --students 30 --trainings 2 --json bench/results_load_30.json
+     python -m bench.load_test --capacity 10,20,30,45,60 --json bench/results_capacity.json
+
+The default scenario is the sustained one: every student connects, then all of them move the Noise lab's seed
+together, one action every ~2 s (jittered ±50 %), for at least 60 s; the arrival and a 10 s warm-up are left out
+of the figures. `--capacity` runs it at several class sizes and reports the sustained reruns per second at which
+rerun p95 stays ≤ 1 s. `--scenario rounds` is the older one (a staggered start, N rounds, then a page tour).
 
 Each student is one websocket session on `/_stcore/stream` speaking Streamlit's protobuf protocol
 (BackMsg out, ForwardMsg in): it opens the app, fetches every image the page shows from `/media/`,
@@ -633,6 +639,93 @@ async def class_session(server: Server, students: int, rounds: int, trainings: i
     return result
 
 
+def _steady_summary(stats: Stats, seconds: float) -> dict[str, Any]:
+    """Reruns per second and latency of the steady window's lab actions."""
+    values = sorted(stats.latencies.get("lab_seed", []))
+    row: dict[str, Any] = {"reruns": len(values), "reruns_per_s": round(len(values) / max(seconds, 1e-9), 2)}
+    if values:
+        row |= {
+            "p50_s": round(statistics.median(values), 4),
+            "p95_s": round(values[min(len(values) - 1, int(0.95 * len(values)))], 4),
+            "max_s": round(values[-1], 4),
+        }
+    row["failures"] = sum(len(v) for v in stats.failures.values())
+    return row
+
+
+async def sustained_session(server: Server, students: int, trainings: int, period: float, duration: float,
+                            warmup: float, train_subset: int, train_epochs: int, stats: Stats) -> dict[str, Any]:  # fmt: skip
+    """Everybody connects (the ramp), T start a training, then all N move the lab together for `duration` s.
+
+    Only actions started inside the steady window count in `steady`: the arrival and a warm-up of `warmup` seconds
+    are left out. The window lasts at least `duration` and, with trainings, until they have finished, so every
+    training is timed under the full class.
+    """
+    url = server.url
+    class_ = [Student(i, url, stats) for i in range(students)]
+
+    async def arrive(s: Student) -> None:
+        try:
+            stats.add("first_page", await s.connect())
+        except Exception as exc:
+            stats.fail("first_page", f"student {s.number}: {type(exc).__name__}: {exc}")
+
+    await asyncio.gather(*(arrive(s) for s in class_))
+    connected = [s for s in class_ if s.ws is not None and s.session_id]
+    trainers, others = connected[:trainings], connected[trainings:]
+    training_tasks = [asyncio.create_task(s.train(train_subset, train_epochs, timeout=1200)) for s in trainers]
+    steady = Stats()
+    state = {"steady": False, "stop": False}
+
+    async def student_loop(s: Student) -> None:
+        await asyncio.sleep(period * s.rng.uniform(0, 1))  # students do not click in step
+        while not state["stop"]:
+            s.stats = steady if state["steady"] else stats
+            await s.new_seed()
+            await asyncio.sleep(period * s.rng.uniform(0.5, 1.5))
+
+    loops = [asyncio.create_task(student_loop(s)) for s in others]
+    await asyncio.sleep(warmup)
+    cpu0, t0, machine0, client0 = server.cpu(), time.perf_counter(), machine_cpu_seconds(), own_cpu_seconds()
+    state["steady"] = True
+    await asyncio.sleep(duration)
+    if training_tasks:
+        await asyncio.gather(*training_tasks, return_exceptions=True)
+    state["stop"] = True
+    await asyncio.gather(*loops, return_exceptions=True)  # actions in flight finish and still count
+    seconds = time.perf_counter() - t0
+    result: dict[str, Any] = {"steady": _steady_summary(steady, seconds) | {
+        "window_s": round(seconds, 1), "students_active": len(others),
+        "server_cpu_cores": round((server.cpu() - cpu0) / seconds, 3),
+        "students_cpu_cores": round((own_cpu_seconds() - client0) / seconds, 3),
+        "machine_cpu_cores": round((machine_cpu_seconds() - machine0) / seconds, 3),
+        "peak_rss_mb": round(max(server.peak_rss, server.rss()), 1),
+    }}  # fmt: skip
+    for action, values in steady.latencies.items():
+        stats.latencies.setdefault(f"steady:{action}", []).extend(values)
+    for action, reasons in steady.failures.items():
+        stats.failures.setdefault(action, []).extend(reasons)
+    if training_tasks:
+        result["training_seconds"] = [t.result() if not t.exception() else None for t in training_tasks]
+    await asyncio.gather(*(s.close() for s in class_))
+    return result
+
+
+async def capacity_curve(server: Server, counts: list[int], period: float, duration: float, warmup: float,
+                         stats: Stats) -> dict[str, Any]:  # fmt: skip
+    """The sustained scenario at each class size in turn: sustained reruns per second against rerun p95."""
+    rows = []
+    for n in counts:
+        row = await sustained_session(server, n, 0, period, duration, warmup, 0, 0, stats)
+        rows.append({"students": n} | row["steady"])
+    within = [r for r in rows if r.get("p95_s", 99.0) <= 1.0 and r["failures"] == 0]
+    return {
+        "curve": rows,
+        "capacity_reruns_per_s": max((r["reruns_per_s"] for r in within), default=0.0),
+        "capacity_students": max((r["students"] for r in within), default=0),
+    }
+
+
 async def warm_up(url: str) -> float:
     """One session opens the noise lab and leaves; seconds until its first page was drawn."""
     s = Student(30_000, url, Stats())
@@ -677,7 +770,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server = Server(env, [a for opt in extra for a in opt.split("=", 1)])
     stats = Stats()
     report: dict[str, Any] = {
-        "students": args.students, "rounds": args.rounds, "trainings": args.trainings, "period_s": args.period,
+        "scenario": "capacity" if args.capacity else args.scenario, "students": args.students,
+        "rounds": args.rounds, "trainings": args.trainings, "period_s": args.period, "duration_s": args.duration,
         "cpus": os.cpu_count(), "server_options": args.server_option,
     }  # fmt: skip
     server.start()
@@ -692,6 +786,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu0, reruns0, t0 = server.cpu(), stats.reruns, time.perf_counter()
         if args.soak:
             report["soak"] = asyncio.run(asyncio.wait_for(soak(server, args.soak, stats), args.timeout))
+        elif args.capacity:
+            counts = [int(n) for n in args.capacity.split(",")]
+            report["capacity"] = asyncio.run(asyncio.wait_for(
+                capacity_curve(server, counts, args.period, args.duration, args.warmup, stats), args.timeout))  # fmt: skip
+        elif args.scenario == "sustained":
+            report |= asyncio.run(asyncio.wait_for(
+                sustained_session(server, args.students, args.trainings, args.period, args.duration, args.warmup,
+                                  args.train_subset, args.train_epochs, stats), args.timeout))  # fmt: skip
         else:
             report |= asyncio.run(asyncio.wait_for(
                 class_session(server, args.students, args.rounds, args.trainings, args.period, args.pages,
@@ -723,6 +825,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scenario", choices=("sustained", "rounds"), default="sustained",
+                   help="sustained: all students active together for --duration s (ramp and warm-up excluded); "
+                   "rounds: each student moves the lab --rounds times after a staggered start, then tours the pages")  # fmt: skip
+    p.add_argument("--duration", type=float, default=60.0, help="sustained: seconds of the steady window (at least)")
+    p.add_argument("--warmup", type=float, default=10.0, help="sustained: seconds of activity before the window")
+    p.add_argument("--capacity", default="",
+                   help="instead: the sustained scenario at each of these class sizes, e.g. 10,20,30,45,60")  # fmt: skip
     p.add_argument("--students", type=int, default=5)
     p.add_argument("--rounds", type=int, default=5, help="noise-lab seed changes per student")
     p.add_argument("--period", type=float, default=2.0, help="seconds between one student's actions (jittered ±50%%)")

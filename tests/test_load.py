@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_short_class_session_has_no_failures_and_no_tracebacks():
-    options = "--students 5 --rounds 2 --period 1 --trainings 1 --train-subset 1000 --train-epochs 1 --no-solo"
+    options = "--scenario rounds --students 5 --rounds 2 --period 1 --trainings 1 --train-subset 1000 --train-epochs 1 --no-solo"
     args = load_test.parser().parse_args([*options.split(), "--timeout", "600"])
     report = load_test.run(args)
     assert report["failures"] == 0, report["actions"]
@@ -28,6 +28,22 @@ def test_a_short_class_session_has_no_failures_and_no_tracebacks():
     assert actions["draw"]["count"] == 4 and actions["upload"]["count"] == 4
     assert actions["media_image"]["count"] > 0
     assert report["peak_rss_mb"] > 0 and report["server_cpu_s_per_rerun"] > 0
+
+
+def test_the_sustained_scenario_counts_only_the_steady_window():
+    options = "--students 4 --trainings 1 --train-subset 500 --train-epochs 1 --no-solo --duration 6 --warmup 2"
+    report = load_test.run(load_test.parser().parse_args([*options.split(), "--timeout", "600"]))
+    assert report["scenario"] == "sustained"
+    assert report["failures"] == 0, report["actions"]
+    assert report["tracebacks"] == [], report["tracebacks"]
+    steady, actions = report["steady"], report["actions"]
+    assert steady["students_active"] == 3 and steady["window_s"] >= 6
+    # The warm-up's actions are in lab_seed, the window's in steady:lab_seed; the window's count is its own.
+    assert steady["reruns"] == actions["steady:lab_seed"]["count"] > 0
+    assert actions["lab_seed"]["count"] > 0
+    assert steady["reruns_per_s"] == pytest.approx(steady["reruns"] / steady["window_s"], rel=0.02)
+    assert steady["p50_s"] <= steady["p95_s"] <= steady["max_s"]
+    assert report["training_seconds"][0] is not None
 
 
 async def closed_tab_frees_the_slot(url: str) -> dict[str, float]:
