@@ -10,6 +10,9 @@ WORKDIR /app
 
 # torch and torchvision from PyTorch's CPU index first: the same versions without the ~3 GB of CUDA
 # libraries the PyPI wheels pull in; requirements.txt then finds them already satisfied.
+# nginx: for several app processes behind one port (python -m deploy.serve), see docs/deploy.md.
+RUN apt-get update && apt-get install -y --no-install-recommends nginx && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt .
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.14.1 torchvision==0.29.1 \
     && pip install -r requirements.txt

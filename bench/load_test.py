@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import os
@@ -173,6 +174,50 @@ class Server:
                 self.proc.wait(5)
 
 
+class ClusterServer:
+    """N app processes behind nginx (deploy/serve.py), measured as one server: CPU and RSS summed."""
+
+    def __init__(self, processes: int, env: dict[str, str] | None = None) -> None:
+        from deploy.serve import Cluster, free_port
+
+        self.cluster = Cluster(processes, free_port(), env=dict(env or {}))
+        self.url = self.cluster.url
+        self.peak_rss = 0.0
+        self.ready_s = 0.0
+        self._stop = threading.Event()
+
+    def _pids(self) -> list[int]:
+        return [p.pid for p in [self.cluster.nginx, *self.cluster.apps] if p is not None and p.poll() is None]
+
+    def start(self) -> None:
+        started = time.perf_counter()
+        self.cluster.start()
+        self.ready_s = time.perf_counter() - started
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            with contextlib.suppress(OSError):  # a process ended between listing and reading it
+                self.peak_rss = max(self.peak_rss, self.rss())
+
+    def rss(self) -> float:
+        return sum(rss_mb(pid) for pid in self._pids())
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self._pids())
+
+    def log(self) -> str:
+        logs = sorted(self.cluster.prefix.glob("app*.log"))
+        return "\n".join(path.read_text(errors="replace") for path in logs)
+
+    def tracebacks(self) -> list[str]:
+        return Server.tracebacks(self)  # type: ignore[arg-type]  (reads only self.log())
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.cluster.stop()
+
+
 @dataclass
 class Stats:
     """Latencies and failures per action, shared by all students."""
@@ -242,6 +287,7 @@ class Student:
         self.rng = random.Random(number)
         self.ws = None
         self.cookie = ""
+        self.cookies: dict[str, str] = {}
         self.xsrf = ""
         self.session_id = ""
         self.pages: dict[str, str] = {}  # url path → page script hash
@@ -266,15 +312,14 @@ class Student:
         from websockets.asyncio.client import connect
 
         start = time.perf_counter()
-        status, _, headers = await asyncio.to_thread(http, f"{self.url}/")
+        status, _, headers = await asyncio.to_thread(http, f"{self.url}/", None, self._cookie_header())
         if status != 200:
             raise RuntimeError(f"index page answered {status}")
-        status, _, headers = await asyncio.to_thread(http, f"{self.url}/_stcore/health")
-        for cookie in headers.get_all("Set-Cookie") or []:
-            name, _, rest = cookie.partition("=")
-            if name == "_streamlit_xsrf":
-                self.xsrf = rest.split(";", 1)[0]
-                self.cookie = f"_streamlit_xsrf={self.xsrf}"
+        self._keep_cookies(headers)  # behind a proxy: its routing cookie keeps this tab on one process
+        status, _, headers = await asyncio.to_thread(http, f"{self.url}/_stcore/health", None, self._cookie_header())
+        self._keep_cookies(headers)
+        self.xsrf = self.cookies.get("_streamlit_xsrf", "")
+        self.cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         protocols = ["streamlit", self.xsrf] if self.xsrf else ["streamlit"]
         self.ws = await connect(
@@ -400,6 +445,15 @@ class Student:
         await self._fetch_media()
         return status
 
+    def _keep_cookies(self, headers) -> None:
+        """Remember the cookies a response sets (name → value), as a browser does."""
+        for cookie in headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+
+    def _cookie_header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+
     async def _fetch_media(self) -> None:
         """Fetch the run's new images as the browser does."""
         urls, self.new_media = self.new_media, []
@@ -414,7 +468,7 @@ class Student:
         out = []
         for url in urls:
             start = time.perf_counter()
-            status, body, _ = http(f"{self.url}{url}")
+            status, body, _ = http(f"{self.url}{url}", None, self._cookie_header())
             out.append((url, status if body else 0, time.perf_counter() - start))
         return out
 
@@ -767,12 +821,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start a server, run the chosen scenario, stop the server, return the report."""
     env = {"PYTHONUNBUFFERED": "1"}
     extra = [f"--{opt}" if not opt.startswith("--") else opt for opt in args.server_option]
-    server = Server(env, [a for opt in extra for a in opt.split("=", 1)])
+    if args.processes > 1:
+        server = ClusterServer(args.processes, env)
+    else:
+        server = Server(env, [a for opt in extra for a in opt.split("=", 1)])
     stats = Stats()
     report: dict[str, Any] = {
         "scenario": "capacity" if args.capacity else args.scenario, "students": args.students,
         "rounds": args.rounds, "trainings": args.trainings, "period_s": args.period, "duration_s": args.duration,
-        "cpus": os.cpu_count(), "server_options": args.server_option,
+        "cpus": os.cpu_count(), "processes": args.processes, "server_options": args.server_option,
     }  # fmt: skip
     server.start()
     report["server_ready_s"] = round(server.ready_s, 3)
@@ -832,6 +889,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=float, default=10.0, help="sustained: seconds of activity before the window")
     p.add_argument("--capacity", default="",
                    help="instead: the sustained scenario at each of these class sizes, e.g. 10,20,30,45,60")  # fmt: skip
+    p.add_argument("--processes", type=int, default=1,
+                   help="app processes behind nginx (deploy/serve.py); 1: one plain streamlit run")  # fmt: skip
     p.add_argument("--students", type=int, default=5)
     p.add_argument("--rounds", type=int, default=5, help="noise-lab seed changes per student")
     p.add_argument("--period", type=float, default=2.0, help="seconds between one student's actions (jittered ±50%%)")
