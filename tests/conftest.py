@@ -12,7 +12,15 @@ from lib.data import load_split
 
 TESTS_DIR = Path(__file__).resolve().parent
 # Modules that start several processes or train for long: left out of the inner loop.
-SLOW_MODULES = {"test_distributed.py", "test_time_to_quality.py"}
+SLOW_MODULES = {"test_distributed.py", "test_deploy.py"}
+# Single tests that train the U-Net or run a whole experiment (tens of seconds each on two cores).
+SLOW_TESTS = (
+    "test_models.py::test_a_few_training_steps_reduce_the_loss[bfunet]",
+    "test_bfunet.py::test_trained_tiny_unet_hands_clean_digits_back_almost_unchanged",
+    "test_optim.py::test_adam_matches_torch_adam[False-bfunet]",
+    "test_optim.py::test_adam_matches_torch_adam[True-bfunet]",
+    "test_evaluate_outside.py::test_section5_command_writes_rows_and_findings",
+)
 
 
 @cache
@@ -42,7 +50,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
         elif path.name == "test_load.py":
             item.add_marker(pytest.mark.load)
-        elif path.name in SLOW_MODULES:
+        elif path.name in SLOW_MODULES or item.nodeid.endswith(SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
         if path.suffix == ".py" and _uses_apptest(path):
             item.add_marker(pytest.mark.apptest)

@@ -4,6 +4,7 @@ process dies its students are routed to the live one."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import urllib.request
@@ -13,11 +14,9 @@ import pytest
 from bench import load_test
 from deploy.serve import Cluster, free_port
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("nginx") is None and not __import__("os").path.exists("/usr/sbin/nginx"),
-                       reason="nginx is not installed"),
-]  # fmt: skip
+pytestmark = pytest.mark.skipif(
+    shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"), reason="nginx is not installed"
+)
 
 
 def get(url: str, cookie: str = "") -> tuple[int, str]:
