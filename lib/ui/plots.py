@@ -8,17 +8,35 @@ import streamlit as st
 
 from lib.ui.cache import plotly_ready
 
+# One colour-blind-safe diverging scale for every signed grid (kernels, convolution results, differences):
+# red below 0, white at 0, blue above, so "0" and "−3" look the same in a kernel and in the map beside it.
+# Red–blue stays a light-to-dark contrast under deuteranopia and protanopia, and every cell has its number.
+DIVERGING = "RdBu"
+SEQUENTIAL = "Blues"  # grids of non-negative numbers (pixel values, counts): white is 0
+
+
+def grid_scale(values: np.ndarray, colorscale: str | list | None) -> tuple[str | list, float | None, float | None]:
+    """The colour scale and its range for a grid: signed values (or an explicit diverging scale) on DIVERGING,
+    symmetric about 0; non-negative ones on the given scale or SEQUENTIAL from 0.
+    """
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 1.0
+    top = top or 1.0  # an all-zero grid: white, not an undefined range
+    signed = bool(finite.size) and float(finite.min()) < 0
+    if signed or colorscale == DIVERGING:
+        return DIVERGING, -top, top
+    return colorscale or SEQUENTIAL, 0.0, top
+
 
 # A figure takes ~35 kB (256 grids ~9 MB): each cache is bounded, the least recently used figures go first.
 @st.cache_resource(show_spinner=False, max_entries=256)
 def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str = "{:g}",
-         colorscale: str = "Blues", height: int | None = None, offset: tuple[int, int] = (0, 0),
-         zmid: float | None = None) -> go.Figure:  # fmt: skip
+         colorscale: str | None = None, height: int | None = None, offset: tuple[int, int] = (0, 0)) -> go.Figure:  # fmt: skip
     """A matrix as a heatmap with its numbers written in, optional highlighted cells (row, col).
 
-    zmid pins that value to the middle colour of a diverging scale (kernels: 0 is white, not dark red).
-    Built once per server for the same arguments (every student opens the explainer with the same grids):
-    the figure is shared, so nobody may change it (st.plotly_chart only reads it).
+    Signed grids share one diverging scale centred on 0 (grid_scale); colorscale picks the sequential scale of
+    a non-negative grid. Built once per server for the same arguments (every student opens the explainer with
+    the same grids): the figure is shared, so nobody may change it (st.plotly_chart only reads it).
     """
     values = np.asarray(values, dtype=float)
     h, w = values.shape
@@ -28,13 +46,17 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
     for r, c in highlight or []:
         r, c = r - offset[0], c - offset[1]
         if 0 <= r < h and 0 <= c < w:
+            # black and white dashes: the highlight does not depend on seeing one hue against the cell colours
             shapes.append(dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                               line=dict(color="#e4572e", width=3)))  # fmt: skip
+                               line=dict(color="#000000", width=4)))  # fmt: skip
+            shapes.append(dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                               line=dict(color="#ffffff", width=2, dash="dot")))  # fmt: skip
     side = height or max(180, 42 * h + 60)
+    scale, zmin, zmax = grid_scale(values, colorscale)
     plotly_ready()
     # One constructor call: plotly validates the whole figure once instead of once per update
-    heatmap = dict(type="heatmap", z=values, text=text, texttemplate="%{text}", colorscale=colorscale,
-                   showscale=False, xgap=2, ygap=2, hoverinfo="skip", zmid=zmid)  # fmt: skip
+    heatmap = dict(type="heatmap", z=values, text=text, texttemplate="%{text}", colorscale=scale, zmin=zmin,
+                   zmax=zmax, showscale=False, xgap=2, ygap=2, hoverinfo="skip")  # fmt: skip
     layout = dict(title=dict(text=title), height=side, margin=dict(l=5, r=5, t=40 if title else 5, b=5),
                   yaxis=dict(autorange="reversed", showticklabels=False, scaleanchor="x", showgrid=False,
                              zeroline=False),
@@ -97,6 +119,6 @@ def overlap_map(counts: np.ndarray, lang: str) -> go.Figure:
     import plotly.express as px
 
     plotly_ready()
-    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=False)
+    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=True)  # the count in every cell
     fig.update_layout(height=340, margin=dict(l=0, r=0, t=10, b=0))
     return number_style(fig, lang)
