@@ -79,6 +79,14 @@ CSS = """
   outline: 3px solid %(focus)s !important;
   outline-offset: 2px;
 }
+/* Radios, checkboxes, toggles and sliders draw their own picture over a hidden input: the ring goes round the
+   option's label or the whole slider instead. */
+label:has(input:is([type="radio"], [type="checkbox"]):focus-visible),
+[data-testid="stSlider"]:has(input:focus-visible) {
+  outline: 3px solid %(focus)s;
+  outline-offset: 2px;
+  border-radius: 0.25rem;
+}
 /* The drawing canvas's toolbar sits above the canvas: keep that room free of the text above. */
 [class*="st-key-canvas_box"] { padding-top: 2.9rem; }
 @media (pointer: coarse) { [class*="st-key-canvas_box"] { padding-top: 4rem; } }
