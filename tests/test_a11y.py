@@ -107,7 +107,7 @@ def test_a_kernel_and_its_result_give_zero_the_same_white_and_keep_signs_apart()
     assert colour_of(k_fig, 0) == colour_of(r_fig, 0)
     assert min(colour_of(k_fig, 0)) > 240  # near-white: "nothing", in both grids
     red, blue = colour_of(r_fig, -3), colour_of(r_fig, 8)
-    assert red[0] > red[2] and blue[2] > blue[0]  # negatives red, positives blue, not one colour for both
+    assert red[0] > red[2] and blue[2] > blue[0]  # negatives orange, positives blue, not one colour for both
 
 
 def test_non_negative_grids_start_white_at_zero():

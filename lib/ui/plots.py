@@ -9,21 +9,22 @@ import streamlit as st
 from lib.ui.cache import plotly_ready
 
 # One colour-blind-safe diverging scale for every signed grid (kernels, convolution results, differences):
-# red below 0, white at 0, blue above, so "0" and "−3" look the same in a kernel and in the map beside it.
-# Red–blue stays a light-to-dark contrast under deuteranopia and protanopia, and every cell has its number.
-DIVERGING = "RdBu"
+# orange below 0, white at 0, blue above, so "0" and "−3" look the same in a kernel and in the map beside it.
+# Orange against blue (the Okabe–Ito pair) keeps two different hues under deuteranopia, protanopia and
+# tritanopia (a red end turns near-black for protanopes), and every cell also has its number written in it.
+DIVERGING = [[0.0, "#b35806"], [0.25, "#f1a340"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1.0, "#2166ac"]]
 SEQUENTIAL = "Blues"  # grids of non-negative numbers (pixel values, counts): white is 0
 
 
-def grid_scale(values: np.ndarray, colorscale: str | list | None) -> tuple[str | list, float | None, float | None]:
-    """The colour scale and its range for a grid: signed values (or an explicit diverging scale) on DIVERGING,
-    symmetric about 0; non-negative ones on the given scale or SEQUENTIAL from 0.
+def grid_scale(values: np.ndarray, colorscale: str | None) -> tuple[str | list, float, float]:
+    """The colour scale and its range for a grid: signed values on DIVERGING, symmetric about 0; non-negative ones
+    on the given scale or SEQUENTIAL from 0.
     """
     finite = values[np.isfinite(values)]
     top = float(np.abs(finite).max()) if finite.size else 1.0
     top = top or 1.0  # an all-zero grid: white, not an undefined range
     signed = bool(finite.size) and float(finite.min()) < 0
-    if signed or colorscale == DIVERGING:
+    if signed:
         return DIVERGING, -top, top
     return colorscale or SEQUENTIAL, 0.0, top
 

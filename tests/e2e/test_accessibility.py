@@ -10,12 +10,15 @@ today), so any new violation fails. The document's language must be the UI's, al
 from __future__ import annotations
 
 import contextlib
+import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from lib import convolution as cv
 from lib.i18n import t
 from tests.e2e.test_browser import browser, server  # noqa: F401  (fixtures: one server and browser per module)
 from tests.e2e.test_walk import PAGES, draw_a_seven, settle
@@ -182,3 +185,43 @@ def test_every_digit_picture_has_a_text_alternative_in_the_ui_language(server, b
     noise = ("шум Гаусса (μ = −20, D = 600, группа Б)", "спекл-шум (s = 1, группа Б)")  # the textbook's mix
     assert all(any(f"зашумлённая: {n}; PSNR " in a for n in noise) and " дБ, SSIM 0," in a for a in noisy), noisy
     assert all("после очистки" in a and "SSIM 0," in a for a in cleaned), cleaned
+
+
+def cell_colours(page, chart: int, rows: int, cols: int) -> np.ndarray:
+    """The painted colour of every cell of the chart-th heatmap (sampled beside the number written in it)."""
+    box = page.locator("[data-testid='stMain'] .js-plotly-plot .heatmaplayer image").nth(chart).bounding_box()
+    shot = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"), dtype=float)
+    colours = np.zeros((rows, cols, 3))
+    for r in range(rows):
+        for c in range(cols):
+            x = box["x"] + (c + 0.18) * box["width"] / cols  # left of the centred number, inside the cell gap
+            y = box["y"] + (r + 0.5) * box["height"] / rows
+            colours[r, c] = shot[round(y), round(x)]
+    return colours
+
+
+@pytest.mark.parametrize("deficiency", ["deuteranopia", "protanopia", "tritanopia"])
+def test_kernel_signs_stay_apart_and_zero_matches_its_result_under_colour_blindness(server, browser, deficiency):  # noqa: F811
+    """Explainer tab 1, Sobel kernel beside its result, as Chromium simulates the deficiency: −2 and +2 look
+    different, 0 is near-white, and a 0 in the result has the kernel's 0 colour."""
+    context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 1400})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(f"{server}/convolution")
+        page.locator("h1").filter(has_text=t("page.conv", "ru")).wait_for()
+        page.locator("[data-testid='stMain'] .js-plotly-plot .heatmaplayer image").nth(3).wait_for()
+        settle(page)
+        context.new_cdp_session(page).send("Emulation.setEmulatedVisionDeficiency", {"type": deficiency})
+        page.wait_for_timeout(300)
+        kernel = cell_colours(page, 1, 3, 3)  # Sobel x: columns −1 0 1, −2 0 2, −1 0 1
+        result = cell_colours(page, 2, 3, 3)
+    finally:
+        context.close()
+    assert np.linalg.norm(kernel[1, 0] - kernel[1, 2]) > 80  # −2 and +2: two clearly different colours
+    assert kernel[:, 1].min() > 225  # the zero column: near-white
+    expected = cv.conv2d(cv.FIG2_INPUT, cv.KERNEL_PRESETS["sobel_x"])
+    zeros = np.argwhere(expected == 0)
+    assert len(zeros) > 0
+    for r, c in zeros:
+        assert np.abs(result[r, c] - kernel[0, 1]).max() <= 6  # the same 0 colour in both grids
