@@ -114,3 +114,12 @@ def test_non_negative_grids_start_white_at_zero():
     fig = plots.grid(np.array([[0.0, 2, 4]]), "n")
     assert fig.data[0].zmin == 0 and min(colour_of(fig, 0)) > 240
     assert plots.grid(np.zeros((2, 2)), "z").data[0].zmax > 0  # an all-zero grid still has a range
+
+
+def test_chart_traces_differ_by_more_than_colour():
+    bars = plots.grouped_bars([("a", ["x", "y"], np.array([1.0, 2])), ("b", ["x", "y"], np.array([2.0, 3]))], "y", "ru")
+    assert len({t.marker.color for t in bars.data}) == 2
+    assert len({t.marker.pattern.shape for t in bars.data}) == 2  # a fill pattern besides the colour
+    lines = plots.line_chart([1.0, 2.0], [("a", [1.0, 2.0]), ("b", [2.0, 3.0]), ("c", [0.0, 1.0])], "x", "y", "en")
+    assert len({t.line.dash for t in lines.data}) == 3 and len({t.marker.symbol for t in lines.data}) == 3
+    assert {t.line.color for t in lines.data} <= set(plots.TRACE_COLOURS)

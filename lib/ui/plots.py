@@ -81,10 +81,33 @@ def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float 
     return number_style(fig, lang)
 
 
-def number_style(fig: go.Figure, lang: str) -> go.Figure:
-    """Axis, hover and tick numbers written the language's way ("0,5" and "1 000" in Russian)."""
-    fig.update_layout(separators=",\u202f" if lang == "ru" else ".,")
+# Trace colours a colour-blind student tells apart (Okabe–Ito), and for each trace a second, colour-free mark:
+# a line dash and marker symbol (lines), a fill pattern (bars, histograms). Plotly's default blue and red
+# look alike under deuteranopia.
+TRACE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
+PATTERNS = ("", "/", ".", "x", "\\", "+", "-", "|")
+
+
+def distinct_traces(fig: go.Figure) -> go.Figure:
+    """Give every line, bar and histogram trace its own colour and its own colour-free mark (dash, symbol, pattern)."""
+    for i, trace in enumerate(fig.data):
+        colour = TRACE_COLOURS[i % len(TRACE_COLOURS)]
+        if trace.type == "scatter":
+            trace.update(line=dict(color=colour, dash=DASHES[i % len(DASHES)]),
+                         marker=dict(color=colour, symbol=SYMBOLS[i % len(SYMBOLS)], size=7))  # fmt: skip
+        elif trace.type in ("bar", "histogram"):
+            trace.update(marker=dict(color=colour, pattern=dict(shape=PATTERNS[i % len(PATTERNS)], fgcolor="#ffffff")))
     return fig
+
+
+def number_style(fig: go.Figure, lang: str) -> go.Figure:
+    """Axis, hover and tick numbers written the language's way ("0,5" and "1 000" in Russian); traces told apart
+    without colour as well (distinct_traces): every chart of the app passes through here.
+    """
+    fig.update_layout(separators=",\u202f" if lang == "ru" else ".,")
+    return distinct_traces(fig)
 
 
 # The builders below are cached like grid(): one shared, read-only figure per server for the same arguments.

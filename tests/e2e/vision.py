@@ -70,9 +70,9 @@ def capture(url: str, out: Path, lang: str, kinds: list[str]) -> list[Path]:
     saved = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(
-            locale="ru-RU" if lang == "ru" else "en-US", viewport={"width": 1366, "height": 900}
-        )
+        # a tall window: Streamlit scrolls inside its own container, so a "full page" shot is one window high
+        viewport = {"width": 1366, "height": 2400}
+        context = browser.new_context(locale="ru-RU" if lang == "ru" else "en-US", viewport=viewport)
         page = context.new_page()
         page.set_default_timeout(120_000)
         cdp = context.new_cdp_session(page)
