@@ -81,30 +81,30 @@ def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float 
     return number_style(fig, lang)
 
 
-# Trace colours a colour-blind student tells apart (Okabe–Ito), and for each trace a second, colour-free mark:
-# a line dash and marker symbol (lines), a fill pattern (bars, histograms). Plotly's default blue and red
-# look alike under deuteranopia.
-TRACE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+# Trace colours a colour-blind student tells apart (Okabe–Ito, ordered so neighbours differ in lightness too:
+# dark blue, light orange, green, pink …), and for lines a second, colour-free mark: a dash and a marker symbol.
+# Plotly's default blue and red look alike under deuteranopia. (Bars get no fill patterns: plotly draws them as
+# url(#…) references, which Streamlit's <base href> breaks; the charts' numbers are in tables beside them.)
+TRACE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
-PATTERNS = ("", "/", ".", "x", "\\", "+", "-", "|")
 
 
 def distinct_traces(fig: go.Figure) -> go.Figure:
-    """Give every line, bar and histogram trace its own colour and its own colour-free mark (dash, symbol, pattern)."""
+    """Give every line, bar and histogram trace its own colour, and every line its own dash and marker symbol."""
     for i, trace in enumerate(fig.data):
         colour = TRACE_COLOURS[i % len(TRACE_COLOURS)]
         if trace.type == "scatter":
             trace.update(line=dict(color=colour, dash=DASHES[i % len(DASHES)]),
                          marker=dict(color=colour, symbol=SYMBOLS[i % len(SYMBOLS)], size=7))  # fmt: skip
         elif trace.type in ("bar", "histogram"):
-            trace.update(marker=dict(color=colour, pattern=dict(shape=PATTERNS[i % len(PATTERNS)], fgcolor="#ffffff")))
+            trace.update(marker=dict(color=colour))
     return fig
 
 
 def number_style(fig: go.Figure, lang: str) -> go.Figure:
-    """Axis, hover and tick numbers written the language's way ("0,5" and "1 000" in Russian); traces told apart
-    without colour as well (distinct_traces): every chart of the app passes through here.
+    """Axis, hover and tick numbers written the language's way ("0,5" and "1 000" in Russian), traces
+    in colours a colour-blind student tells apart (distinct_traces): every chart of the app passes through here.
     """
     fig.update_layout(separators=",\u202f" if lang == "ru" else ".,")
     return distinct_traces(fig)
