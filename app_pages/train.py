@@ -10,7 +10,9 @@ from lib import checkpoint as ckpt_io
 from lib.data import train_val_split
 from lib.i18n import format_duration
 from lib.jobs import TrainingJob
+from lib.limits import UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MB
 from lib.models import REGISTRY
+from lib.safe_names import clean_name, markdown_text
 from lib.train import CLASSROOM, SCHEDULES, history_csv, recipe
 from lib.ui import cache
 from lib.ui.frame import add_session_model, frame
@@ -246,15 +248,15 @@ with right:
     progress_panel()
     with st.expander(f.t("train.load_header")):
         weights_file = st.file_uploader(
-            f.t("train.load_weights"), type=["pt"], key="train_load_weights", max_upload_size=20
+            f.t("train.load_weights"), type=["pt"], key="train_load_weights", max_upload_size=UPLOAD_LIMIT_MB
         )
         if weights_file is not None and st.session_state.get("train_loaded_id") != weights_file.file_id:
             try:
-                loaded = ckpt_io.load_bytes(weights_file.getvalue(), weights_file.name)
+                loaded = ckpt_io.load_bytes(weights_file.getvalue(), weights_file.name, UPLOAD_LIMIT_BYTES)
             except ckpt_io.CheckpointError as exc:
-                st.error(f.t("train.load_failed", error=exc.text(f.lang)))
+                st.error(f.t("train.load_failed", error=exc.text(f.lang, markdown_text)))
             else:
-                name = weights_file.name.removesuffix(".pt")
+                name = clean_name(weights_file.name).removesuffix(".pt")
                 loaded_model = cache.LoadedModel(f"session:{name}", loaded, loaded.build(cache.device()))
                 add_session_model(loaded_model, select=True)
                 st.session_state["train_loaded_id"] = weights_file.file_id

@@ -11,7 +11,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 from skimage.filters import threshold_otsu
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+from lib.limits import UPLOAD_LIMIT_BYTES
+
+MAX_UPLOAD_BYTES = UPLOAD_LIMIT_BYTES  # 10 MB = 10,000,000 bytes (lib/limits.py)
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo is fine; decompression bombs are not
 MIN_CONTRAST = 24.0  # ink must stand this far above the paper (0..255) to count as ink
 INK_LEVEL = 0.2  # after contrast stretch, pixels above this bound the crop box

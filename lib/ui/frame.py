@@ -35,6 +35,7 @@ from lib import checkpoint as ckpt_io
 from lib.device import describe_device
 from lib.i18n import LANGUAGES, format_number, t, table
 from lib.noise import PRESETS
+from lib.safe_names import markdown_text
 from lib.ui import cache
 from lib.ui.lang import LANG_KEY, current_language
 from lib.ui.style import inject_style
@@ -94,7 +95,8 @@ def model_label(loaded: cache.LoadedModel, lang: str) -> str:
     arch = t(f"model.{loaded.checkpoint.model_config.name}", lang)
     noise = t(f"group.{_noise_group(loaded)}", lang)
     source, name = loaded.key.split(":", 1)
-    suffix = name if source == "shipped" else t("sidebar.session_model", lang, name=name)
+    # the name may come from an uploaded file: shown as text, never as Markdown (the picker's help renders it)
+    suffix = markdown_text(name) if source == "shipped" else t("sidebar.session_model", lang, name=markdown_text(name))
     return f"{arch} · {noise} ({suffix})"
 
 
@@ -125,7 +127,7 @@ def available_models(lang: str) -> dict[str, cache.LoadedModel]:
         try:
             loaded = cache.shipped_model(str(path), path.stat().st_mtime)
         except ckpt_io.CheckpointError as exc:
-            st.sidebar.warning(t("sidebar.bad_weights", lang, error=exc.text(lang)))
+            st.sidebar.warning(t("sidebar.bad_weights", lang, error=exc.text(lang, markdown_text)))
             continue
         models[loaded.key] = loaded
     models.update(st.session_state.get(SESSION_MODELS, {}))
