@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from lib import convolution as cv
-from lib.preprocess import MAX_UPLOAD_BYTES, PreprocessError, open_image, to_gray
+from lib.preprocess import IMAGE_TYPES, PreprocessError, open_image, to_gray
 from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.plots import grid, signals
+from lib.ui.uploads import file_uploader
 from lib.ui.widgets import chart_table, upscale
 
 f = frame("page.conv")
@@ -113,12 +114,7 @@ with tabs[1]:
     elif source == "drawing":
         picture = st.session_state["last_drawing"]
     else:
-        upload = st.file_uploader(
-            f.t("conv.upload"),
-            type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
-            key="conv_upload",
-            max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-        )
+        upload = file_uploader(f.t("conv.upload"), "conv_upload", f.lang, IMAGE_TYPES)
         if upload is not None:
             try:
                 picture = cv.image_for_filtering(to_gray(open_image(upload.getvalue())))

@@ -10,13 +10,14 @@ from lib import checkpoint as ckpt_io
 from lib.data import train_val_split
 from lib.i18n import format_duration
 from lib.jobs import TrainingJob
-from lib.limits import UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MB
+from lib.limits import UPLOAD_LIMIT_BYTES
 from lib.models import REGISTRY
 from lib.safe_names import clean_name, markdown_text
 from lib.train import CLASSROOM, SCHEDULES, history_csv, recipe
 from lib.ui import cache
 from lib.ui.frame import add_session_model, frame
 from lib.ui.plots import number_style
+from lib.ui.uploads import file_uploader
 from lib.ui.widgets import chart_table, noise_controls
 
 JOB = "train_job"
@@ -247,9 +248,7 @@ def progress_panel() -> None:
 with right:
     progress_panel()
     with st.expander(f.t("train.load_header")):
-        weights_file = st.file_uploader(
-            f.t("train.load_weights"), type=["pt"], key="train_load_weights", max_upload_size=UPLOAD_LIMIT_MB
-        )
+        weights_file = file_uploader(f.t("train.load_weights"), "train_load_weights", f.lang, ("pt",))
         if weights_file is not None and st.session_state.get("train_loaded_id") != weights_file.file_id:
             try:
                 loaded = ckpt_io.load_bytes(weights_file.getvalue(), weights_file.name, UPLOAD_LIMIT_BYTES)

@@ -5,15 +5,18 @@ import logging
 import streamlit as st
 
 from lib.lab import clean_digit
-from lib.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES, PreprocessError, open_image, to_mnist_steps
+from lib.limits import UPLOAD_LIMIT_MB
+from lib.preprocess import IMAGE_TYPES, MAX_PIXELS, PreprocessError, open_image, to_mnist_steps
 from lib.report import ReportItem, has_noisy_column, report_parameters, report_zip, sheet_png
+from lib.safe_names import clean_name, markdown_text
 from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.outside import remember_digit
+from lib.ui.uploads import file_uploader
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 
 f = frame("page.upload")
-st.caption(f.t("upload.intro", mb=MAX_UPLOAD_BYTES // 2**20, mp=MAX_PIXELS // 10**6))
+st.caption(f.t("upload.intro", mb=UPLOAD_LIMIT_MB, mp=MAX_PIXELS // 10**6))
 with st.sidebar:
     st.subheader(f.t("upload.preprocessing"))
     invert = st.radio(f.t("upload.invert"), ["auto", "yes", "no"], horizontal=True, key="keep_up_invert", persist_state="session",
@@ -37,27 +40,26 @@ with st.sidebar:
     noise = noise_controls(f, "up", kinds=("gaussian", "speckle")) if mode == "add_noise" else None
     seed = st.number_input(f.t("lab.seed"), 0, 2**31 - 1, 0, key="keep_up_seed", persist_state="session")
 
-files = st.file_uploader(f.t("upload.files"), type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
-                         accept_multiple_files=True, key="upload_files",
-                         max_upload_size=MAX_UPLOAD_BYTES // 2**20)  # fmt: skip
+files = file_uploader(f.t("upload.files"), "upload_files", f.lang, IMAGE_TYPES, multiple=True)
 models = comparison_models(f)
 items: list[ReportItem] = []
 for number, upload in enumerate(files or [], 1):
-    st.subheader(f"{number}. {upload.name}")
+    name = clean_name(upload.name)  # no control or bidi characters; escaped wherever Markdown renders it
+    st.subheader(f"{number}. {markdown_text(name)}")
     try:
         steps = to_mnist_steps(open_image(upload.getvalue()), invert=invert, threshold=threshold, contrast=contrast)
     except PreprocessError as exc:
-        st.error(f.t("upload.failed", name=upload.name, reason=f.t(f"upload.error.{exc.code}", **exc.params)))
+        st.error(f.t("upload.failed", name=markdown_text(name), reason=f.t(f"upload.error.{exc.code}", **exc.params)))
         continue
     except Exception:  # an unforeseen decoder problem in one file must not stop the others
-        logging.getLogger(__name__).exception("could not process %s", upload.name)
-        st.error(f.t("upload.failed", name=upload.name, reason=f.t("upload.error.unexpected")))
+        logging.getLogger(__name__).exception("could not process %r", name)
+        st.error(f.t("upload.failed", name=markdown_text(name), reason=f.t("upload.error.unexpected")))
         continue
     render_steps(f, steps)
-    remember_digit(upload.name, steps.final)  # Compare runs section 5 on "my digits"
+    remember_digit(name, steps.final)  # Compare runs section 5 on "my digits"
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
-    render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}", subject=upload.name)
-    items.append(ReportItem(upload.name, result))
+    render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}", subject=name)
+    items.append(ReportItem(name, result))
 
 items += st.session_state.get("report_drawings", [])
 st.header(f.t("upload.report"))

@@ -20,7 +20,8 @@ from lib.device import DEVICE_CHOICES, pick_device
 from lib.evaluate import clean_test_set, eval_digits, evaluate_baseline, evaluate_model, evaluate_noisy, noisy_test_set
 from lib.models import REGISTRY
 from lib.noise import NOISE_KINDS, NoiseConfig, add_noise, make_generator, preset, to_unit
-from lib.preprocess import PreprocessError, open_image, to_mnist
+from lib.preprocess import MAX_UPLOAD_BYTES, PreprocessError, open_image, to_mnist
+from lib.safe_names import clean_name, csv_cell, file_part
 from lib.train import SCHEDULES, Progress, cleaned, recipe, train
 
 EVAL_KINDS = ("gaussian", "speckle")
@@ -167,6 +168,24 @@ def _save_png(array: np.ndarray, path: Path) -> None:
     Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8), mode="L").save(path)
 
 
+def prepare_file(path: Path) -> np.ndarray:
+    """A picture file → (28, 28) MNIST digit; every problem is a PreprocessError with a plain one-line message."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_UPLOAD_BYTES:  # checked before the file is read into memory
+            raise PreprocessError("too_big", f"file is {size} bytes, limit {MAX_UPLOAD_BYTES}", size=size,
+                                  limit=MAX_UPLOAD_BYTES)  # fmt: skip
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PreprocessError("unreadable", f"cannot read the file ({exc.strerror or type(exc).__name__})") from None
+    try:
+        return to_mnist(open_image(data))
+    except PreprocessError:
+        raise
+    except (OSError, ValueError, SyntaxError, MemoryError, Image.DecompressionBombError) as exc:
+        raise PreprocessError("not_image", f"the image could not be prepared ({type(exc).__name__})") from None
+
+
 def cmd_denoise(args: argparse.Namespace) -> int:
     from lib import metrics
 
@@ -184,24 +203,26 @@ def cmd_denoise(args: argparse.Namespace) -> int:
         writer.writeheader()
         for name in args.images:
             path = Path(name)
+            shown = clean_name(path.name)
             try:
-                digit = to_mnist(open_image(path.read_bytes()))  # (28, 28) in [0, 1]
-            except (OSError, PreprocessError) as exc:
+                digit = prepare_file(path)  # (28, 28) in [0, 1]
+            except PreprocessError as exc:
                 failures += 1
-                print(f"{path.name}: {exc}", file=sys.stderr)
-                writer.writerow({"file": path.name, "status": "error", "message": str(exc)})
+                message = " ".join(str(exc).split())
+                print(f"{shown}: {message}", file=sys.stderr)
+                writer.writerow({"file": csv_cell(shown), "status": "error", "message": csv_cell(message)})
                 continue
             clean = torch.from_numpy(digit * 255)
             noisy = to_unit(add_noise(clean, noise, g)).numpy() if noise else digit
             out = cleaned(model, noisy, device)
-            stem = path.stem
+            stem = file_part(path.stem, 80)
             _save_png(digit, out_dir / f"{stem}_original.png")
             _save_png(noisy, out_dir / f"{stem}_noisy.png")
             _save_png(out, out_dir / f"{stem}_cleaned.png")
             noisy_c = np.clip(noisy, 0, 1)
             writer.writerow(
                 {
-                    "file": path.name,
+                    "file": csv_cell(shown),
                     "status": "ok",
                     "psnr_noisy": f"{float(metrics.psnr(digit, noisy_c)):.3f}",
                     "psnr_cleaned": f"{float(metrics.psnr(digit, out)):.3f}",
@@ -341,6 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except ValueError as exc:  # CheckpointError, PreprocessError, bad settings: their message is one plain line
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
+        return 2
+    except OSError as exc:  # a missing file, a folder that cannot be written: the reason and the path, no repr
+        where = clean_name(exc.filename) if exc.filename else ""
+        print(f"error: {exc.strerror or type(exc).__name__}{': ' + where if where else ''}", file=sys.stderr)
         return 2

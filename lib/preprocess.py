@@ -13,6 +13,7 @@ from skimage.filters import threshold_otsu
 
 from lib.limits import UPLOAD_LIMIT_BYTES
 
+IMAGE_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif")  # what the uploaders accept (open_image reads more)
 MAX_UPLOAD_BYTES = UPLOAD_LIMIT_BYTES  # 10 MB = 10,000,000 bytes (lib/limits.py)
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo is fine; decompression bombs are not
 MIN_CONTRAST = 24.0  # ink must stand this far above the paper (0..255) to count as ink
@@ -58,8 +59,9 @@ def open_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int =
         )
     try:
         image = Image.open(io.BytesIO(data))  # reads the header only
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise PreprocessError("not_image", f"not a readable image ({exc})") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        # the decoder's own text names its internal objects (<_io.BytesIO object at 0x…>): not for a reader
+        raise PreprocessError("not_image", "not a readable image (PNG, JPEG, WebP, BMP or GIF)") from exc
     width, height = image.size
     if width * height > max_pixels:
         raise PreprocessError(
@@ -73,7 +75,7 @@ def open_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int =
         image.seek(0)  # animated GIF/WebP: the first frame
         image.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise PreprocessError("not_image", f"image data is damaged ({exc})") from exc
+        raise PreprocessError("not_image", "the image data is damaged") from exc
     return image
 
 

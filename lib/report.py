@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from lib.i18n import format_number, t
 from lib.lab import CleanedDigit
 from lib.noise import NoiseConfig
+from lib.safe_names import clean_name, csv_cell, file_part
 
 CELL = 112  # each 28×28 image drawn ×4
 PAD = 8
@@ -136,7 +137,7 @@ def sheet_png(items: list[ReportItem], lang: str = "en") -> bytes:
             text = score_text(item, name, lang)
             if text:
                 draw.text((left, top + CELL + 3), _fit(draw, text, CELL + PAD - 2), fill="black", font=font())
-        draw.text((PAD + ncols * (CELL + PAD), top + CELL // 2), _fit(draw, item.name, NAME_W - PAD), fill="black",
+        draw.text((PAD + ncols * (CELL + PAD), top + CELL // 2), _fit(draw, clean_name(item.name), NAME_W - PAD), fill="black",
                   font=font())  # fmt: skip
     for n, line in enumerate(note_lines):
         draw.text((PAD, height - footer + n * LINE_H), line, fill="#333333", font=font())
@@ -158,7 +159,7 @@ def metrics_csv(items: list[ReportItem], lang: str = "en") -> str:
                 continue  # no noisy image, or one identical to the reference: its "100 dB" would be meaningless
             title = column_title(method, lang, result.noise_added)
             psnr, ssim = format_number(score["psnr"], lang, ".3f"), format_number(score["ssim"], lang, ".4f")
-            writer.writerow([item.name, title, psnr, ssim, reference])
+            writer.writerow([csv_cell(item.name), csv_cell(title), psnr, ssim, csv_cell(reference)])
     return "\ufeff" + buf.getvalue()
 
 
@@ -189,12 +190,8 @@ def report_parameters(
         key("seed"): int(seed),
         key("models"): list(models),
         key("preprocessing"): prep,
-        key("images"): list(images),
+        key("images"): [clean_name(name) for name in images],
     }
-
-
-def _file_part(text: str, limit: int = 40) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in text)[:limit]
 
 
 def report_zip(items: list[ReportItem], parameters: dict[str, Any], lang: str = "en") -> bytes:
@@ -204,13 +201,13 @@ def report_zip(items: list[ReportItem], parameters: dict[str, Any], lang: str = 
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("sheet.png", sheet_png(items, lang))
         for i, item in enumerate(items, 1):
-            stem = f"{i:02d}_{_file_part(item.name)}"
+            stem = f"{i:02d}_{file_part(item.name)}"
             for name, image in _columns(item, noisy_column):
                 if image is None:
                     continue
                 png = io.BytesIO()
                 _to_pil(image, 28).save(png, format="PNG")
-                title = _file_part(column_title(name, lang, item.result.noise_added), 30)
+                title = file_part(column_title(name, lang, item.result.noise_added), 30)
                 number = _column_number(item, name, noisy_column)
                 zf.writestr(f"images/{stem}_{number:02d}_{title}.png", png.getvalue())
         zf.writestr("metrics.csv", metrics_csv(items, lang).encode("utf-8"))

@@ -4,7 +4,8 @@ A name comes from a student's computer and can hold anything: Markdown or HTML t
 (an outside image, a link), control and bidirectional-override characters that make a name read
 differently from what it is, a NUL byte that breaks a widget, a leading `=` that a spreadsheet runs as a
 formula, or `../` that a ZIP tool follows. Every name passes `clean_name` once; then `markdown_text`
-before a page shows it, `csv_cell` before a CSV holds it and `file_part` before it names a file.
+before a page shows it, `csv_cell` before a CSV holds it and `file_part` before it names a file (a ZIP
+member: no '/', no '..', no drive letter).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ STRIPPED_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn")  # control, format (bidi), 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")  # spreadsheet formula or DDE triggers (OWASP)
 MARKDOWN_SPECIAL = set(string.punctuation)  # CommonMark lets a backslash escape any ASCII punctuation
 FALLBACK = "file"
+WHITESPACE = "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"  # str.split() breaks on these
 
 
 def clean_name(name: object, limit: int = MAX_NAME) -> str:
     """The name without control, bidi, NUL and other invisible characters, spaces collapsed, at most `limit` long."""
     text = unicodedata.normalize("NFC", str(name) if name is not None else "")
-    kept = "".join(" " if ch in "\t\n\r\v\f" else ch for ch in text if unicodedata.category(ch) not in
-                   STRIPPED_CATEGORIES or ch in "\t\n\r\v\f")  # fmt: skip
+    # line breaks and tabs become spaces (a name stays on one line); other invisible characters go
+    kept = "".join(ch for ch in text if ch in WHITESPACE or unicodedata.category(ch) not in STRIPPED_CATEGORIES)
     kept = " ".join(kept.split())
     if len(kept) > limit:
         kept = kept[: limit - 1] + "…"
@@ -46,15 +48,4 @@ def csv_cell(value: object) -> str:
 def file_part(name: object, limit: int = 40) -> str:
     """A piece of a file name: letters and digits of the cleaned name, everything else '_' (no '/', '..', ':')."""
     text = clean_name(name)
-    return "".join(ch if ch.isalnum() and ch.isascii() or ch.isalpha() else "_" for ch in text)[:limit] or FALLBACK
-
-
-def member_name(*parts: str) -> str:
-    """A ZIP member path from pieces each reduced by file_part: no absolute paths, no '..', no drive letters."""
-    return "/".join(part if i == len(parts) - 1 and _is_plain_file(part) else file_part(part)
-                    for i, part in enumerate(parts))  # fmt: skip
-
-
-def _is_plain_file(part: str) -> bool:
-    stem, dot, ext = part.rpartition(".")
-    return bool(dot) and file_part(stem, len(stem)) == stem and ext.isascii() and ext.isalnum()
+    return "".join(ch if ch.isalpha() or ch.isascii() and ch.isdigit() else "_" for ch in text)[:limit] or FALLBACK

@@ -15,6 +15,7 @@ from lib.compare import BEYOND_MODELS, SECTION5_MODELS, pick
 from lib.i18n import format_number
 from lib.metrics import psnr
 from lib.noise import add_noise, make_generator, preset
+from lib.safe_names import markdown_text
 from lib.train import cleaned
 from lib.ui import cache
 from lib.ui.frame import Frame
@@ -148,10 +149,11 @@ def figure_rows(
     """Figs. 9–10: for each digit the input, the noisy copy and every model's output, PSNR under each."""
     for number, (name, digit) in enumerate(digits):
         pictures, noisy_psnr, scores = figure_row(digit, kind, seed + number, tuple(models), tuple(models.values()))
+        name = markdown_text(name)  # captions render Markdown; an uploaded file's name must stay text
         if kind == "none":
             captions = [f"{name} · {f.t('outside.kind.none')}"]
         else:
-            captions = [f"{name}", f"{method_label(f, 'noisy')} · {_db(f, noisy_psnr)}"]
+            captions = [name, f"{method_label(f, 'noisy')} · {_db(f, noisy_psnr)}"]
         captions += [f"{method_label(f, method)} · {_db(f, score)}" for method, score in zip(models, scores)]
         subject = a11y.digit(f.lang, name=name)
         noise = None if kind == "none" else a11y.noise_words(f.lang, preset("B"), kind, "B")
