@@ -24,6 +24,12 @@ BG_DEGREE = 3  # a cubic surface: a lamp at one side, darker corners, a gentle f
 BG_ROUNDS = 8  # refits without the ink; it settles in three or four
 BOX = 20  # MNIST: the digit fits a 20×20 box …
 SIZE = 28  # … placed in 28×28 by its centre of mass
+# Pictures are prepared at a working size: a bigger one is reduced first (a 144-megapixel picture in well under a
+# second; the digit keeps far more than the 20 pixels it ends with), a smaller one is enlarged smoothly before any
+# threshold, so a 12×12 digit's antialiased edges are not cut into blocks.
+WORK_SIDE = 1024  # longest side at most this …
+MIN_SIDE = 64  # … and at least this (below every picture of the outside set, which stays as shipped)
+AVERAGEABLE = {"1": "L", "P": "RGB", "I;16": "I", "I;16L": "I", "I;16B": "I", "I;16N": "I"}  # → modes reduce takes
 
 
 class PreprocessError(ValueError):
@@ -77,6 +83,44 @@ def open_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int =
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise PreprocessError("not_image", "the image data is damaged") from exc
     return image
+
+
+def reduce_to_work_size(image: Image.Image, side: int | None = None) -> Image.Image:
+    """The picture with its longest side at most `side` pixels, in well under a second at any allowed size.
+
+    Nearest-neighbour sampling first brings it to at most 4 × `side` (it reads only the pixels it keeps; a
+    stroke a few pixels wide in a picture this big is far below what the digit needs), then box averaging of
+    whole blocks (Image.reduce) smooths it. The EXIF orientation travels with it (both keep the image's info).
+    """
+    side = WORK_SIDE if side is None else side
+    factor = -(-max(image.size) // side)  # ⌈longest / side⌉
+    if factor <= 1:
+        return image
+    coarse = factor // 4
+    if coarse > 1:
+        size = (max(1, image.width // coarse), max(1, image.height // coarse))
+        image = image.resize(size, Image.Resampling.NEAREST)
+        factor = -(-max(image.size) // side)
+    if factor <= 1:
+        return image
+    if image.mode in AVERAGEABLE:  # palette, 1-bit and 16-bit pictures are averaged in a mode that can be
+        exif = image.getexif()
+        image = image.convert(AVERAGEABLE[image.mode] if image.mode != "P" or "transparency" not in image.info
+                              else "RGBA")  # fmt: skip
+        image.info["exif"] = exif.tobytes()  # convert drops the orientation; to_gray still needs it
+    return image.reduce(factor)  # box average of factor × factor blocks
+
+
+def enlarge_to_min_side(gray: np.ndarray, side: int | None = None) -> np.ndarray:
+    """A small grey picture (H, W) enlarged smoothly (bicubic) so its longest side is at least `side` (MIN_SIDE)."""
+    side = MIN_SIDE if side is None else side
+    h, w = gray.shape
+    factor = -(-side // max(h, w, 1))
+    if factor <= 1 or gray.size == 0:
+        return gray
+    img = Image.fromarray(gray.astype(np.float32), mode="F")
+    big = img.resize((w * factor, h * factor), Image.Resampling.BICUBIC)
+    return np.clip(np.asarray(big, dtype=np.float64), 0.0, 255.0)
 
 
 def to_gray(image: Image.Image) -> np.ndarray:
@@ -202,7 +246,7 @@ def to_mnist_steps(
     threshold separates ink from what is left of the paper, so an unevenly lit phone photo needs no
     manual threshold; "flat" uses one paper level for the whole picture.
     """
-    gray = to_gray(image)  # (H, W) 0..255
+    gray = enlarge_to_min_side(to_gray(reduce_to_work_size(image)))  # (H, W) 0..255, MIN_SIDE ≤ longest ≤ WORK_SIDE
     if gray.size == 0:
         raise PreprocessError("no_ink", "empty image")
     inverted = bool(np.median(_border(gray)) > 127) if invert == "auto" else invert == "yes"
