@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +65,12 @@ def open_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int =
             "too_big", f"file is {len(data)} bytes, limit {max_bytes}", size=len(data), limit=max_bytes
         )
     try:
-        image = Image.open(io.BytesIO(data))  # reads the header only
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():  # the pixel count is checked below, with the app's own message
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))  # reads the header only
+    except Image.DecompressionBombError:  # over twice Pillow's own bound: refused before the size is known
+        raise PreprocessError("far_too_many_pixels", f"far more than {max_pixels} pixels", limit=max_pixels) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         # the decoder's own text names its internal objects (<_io.BytesIO object at 0x…>): not for a reader
         raise PreprocessError("not_image", "not a readable image (PNG, JPEG, WebP, BMP or GIF)") from exc
     width, height = image.size

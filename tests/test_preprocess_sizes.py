@@ -95,6 +95,14 @@ def test_the_cli_refuses_a_144_megapixel_file_in_one_line(tmp_path, capsys):
     assert "object at 0x" not in err[0]
 
 
+def test_a_picture_beyond_pillows_own_bound_is_refused_as_too_many_pixels():
+    buf = io.BytesIO()
+    Image.new("1", (15000, 15000)).save(buf, format="PNG")  # 225 megapixels in a few kB
+    with pytest.raises(pp.PreprocessError) as caught:
+        pp.open_image(buf.getvalue())
+    assert caught.value.code == "far_too_many_pixels"
+
+
 def test_a_picture_in_memory_and_from_a_file_agree():
     buf = io.BytesIO()
     drawn("4", 300, 8).save(buf, format="PNG")

@@ -24,6 +24,7 @@ FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\
 RTL = "invoice\u202egnp.exe"  # reads as "invoiceexe.png"
 NUL = "seven\x00.png"
 TRAVERSAL = "../../../etc/passwd"
+ERROR = "not a readable image (PNG, JPEG, WebP, BMP or GIF)"
 NAMES = [MARKDOWN, HTML, *FORMULAS, RTL, NUL, TRAVERSAL, "C:\\Windows\\evil.png", "/abs/path.png", "Цифра 7.png"]
 
 
@@ -105,7 +106,7 @@ def test_report_zip_members_stay_inside_and_parameters_are_clean():
     assert "\\u0000" not in params and "\\u202e" not in params
 
 
-def test_the_cli_writes_names_and_errors_without_formulas_or_reprs(tmp_path):
+def test_the_cli_writes_names_and_errors_without_formulas_or_reprs(tmp_path, capsys):
     from lib.cli import main
 
     bad = tmp_path / "=cmd|' calc'!A0.png"
@@ -115,10 +116,12 @@ def test_the_cli_writes_names_and_errors_without_formulas_or_reprs(tmp_path):
     out = tmp_path / "out"
     code = main(["denoise", "--weights", str(ROOT / "weights" / "seed_B.pt"), str(bad), str(rtl), "--out", str(out)])
     assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"=cmd|' calc'!A0.png: {ERROR}", f"xgnp.png: {ERROR}"]  # one line per file, no repr
     rows = list(csv.DictReader(io.StringIO((out / "metrics.csv").read_text())))
     assert [r["file"] for r in rows] == ["'=cmd|' calc'!A0.png", "xgnp.png"]
     for row in rows:
-        assert row["status"] == "error" and "object at 0x" not in row["message"] and "<" not in row["message"]
+        assert row["status"] == "error" and row["message"] == ERROR
 
 
 def png(size: int = 140) -> bytes:
