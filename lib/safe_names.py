@@ -18,7 +18,8 @@ MAX_NAME = 120  # characters kept of a file name (a name longer than a line says
 # (U+200B–200F, U+061C, U+FEFF) reorder or hide text; they are Unicode category Cf, like other format characters.
 STRIPPED_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn")  # control, format (bidi), surrogates, private use, unassigned
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")  # spreadsheet formula or DDE triggers (OWASP)
-MARKDOWN_SPECIAL = set(string.punctuation)  # CommonMark lets a backslash escape any ASCII punctuation
+MARKDOWN_SPECIAL = set(string.punctuation)  # every character Markdown or its extensions could read as markup
+AUTOLINK_MARKS = ".:@"  # what GitHub-flavoured Markdown looks for to turn text into a link
 FALLBACK = "file"
 WHITESPACE = "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"  # str.split() breaks on these
 
@@ -35,8 +36,14 @@ def clean_name(name: object, limit: int = MAX_NAME) -> str:
 
 
 def markdown_text(name: object) -> str:
-    """A cleaned name that Markdown (and Streamlit's extensions: :colour[], $math$) shows as plain text."""
-    return "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in clean_name(name))
+    """A cleaned name that Markdown (and Streamlit's extensions: :colour[], $math$) shows as plain text.
+
+    Every ASCII punctuation character is backslash-escaped, which stops links, images, emphasis and HTML.
+    GitHub's autolinks (`www.…`, `http://…`, `a@b.c`) are found later, in the text itself, so an invisible
+    word joiner (U+2060) goes before each `.`, `:` and `@`: the text reads the same and never becomes a link.
+    """
+    return "".join(("\u2060\\" if ch in AUTOLINK_MARKS else "\\") + ch if ch in MARKDOWN_SPECIAL else ch
+                   for ch in clean_name(name))  # fmt: skip
 
 
 def csv_cell(value: object) -> str:

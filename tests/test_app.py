@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.i18n import t
+from lib.safe_names import markdown_text
 
 ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120
@@ -233,7 +234,7 @@ def test_loading_weights_selects_them_and_a_corrupt_file_gets_a_message():
     at = page("app_pages/train.py")
     at.file_uploader(key="train_load_weights").set_value(("broken.pt", b"garbage", "application/octet-stream")).run()
     no_exception(at)
-    assert len(at.error) == 1 and "broken\\.pt" in at.error[0].value  # the name escaped for Markdown
+    assert len(at.error) == 1 and markdown_text("broken.pt") in at.error[0].value  # the name escaped for Markdown
     assert at.error[0].value.startswith(t("train.load_failed", "en", error="")[:20])
     at.file_uploader(key="train_load_weights").set_value(
         ("my_model.pt", weights.read_bytes(), "application/octet-stream")
@@ -254,5 +255,5 @@ def test_a_corrupt_file_in_the_weights_folder_is_skipped_with_a_warning(tmp_path
     monkeypatch.setattr(cache, "WEIGHTS_DIR", tmp_path)
     at = app()
     no_exception(at)
-    assert any("zz\\_broken\\.pt" in w.value for w in at.sidebar.warning)  # the name escaped for Markdown
+    assert any(markdown_text("zz_broken.pt") in w.value for w in at.sidebar.warning)  # the name escaped for Markdown
     assert len(image_urls(at)) == 18  # the good model still cleans the examples

@@ -9,6 +9,7 @@ from PIL import Image
 
 from lib import convolution as cv
 from lib.i18n import t
+from lib.safe_names import markdown_text
 from tests.test_app import image_urls, no_exception, page
 
 
@@ -77,8 +78,13 @@ def test_upload_a_valid_and_a_broken_file(test_digits):
     no_exception(at)
     assert len(at.error) == 1
     reason = t("upload.error.not_image", "en")
-    assert at.error[0].value == t("upload.failed", "en", name="broken\\.jpg", reason=reason)  # Markdown-escaped
-    assert [h.value for h in at.main.subheader] == ["1. seven\\.png", "2. broken\\.jpg"]
+    assert at.error[0].value == t(
+        "upload.failed", "en", name=markdown_text("broken.jpg"), reason=reason
+    )  # Markdown-escaped
+    assert [h.value for h in at.main.subheader] == [
+        "1. " + markdown_text("seven.png"),
+        "2. " + markdown_text("broken.jpg"),
+    ]
     assert len(image_urls(at)) >= 5 + 1 + 3 + 1  # steps, input, three models, the report sheet
     assert len(at.get("download_button")) == 2
 

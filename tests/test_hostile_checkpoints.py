@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import checkpoint as ck
 from lib.i18n import t
+from lib.safe_names import markdown_text
 from tests.hostile import archive, good_payload, write_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +128,7 @@ def test_the_train_page_refuses_hostile_uploads_in_the_students_language(hostile
         assert len(at.error) == 1, name
         shown = at.error[0].value
         assert shown.startswith(t("train.load_failed", lang, error="").strip()), shown
-        assert name.replace("_", "\\_").replace(".", "\\.") in shown  # the name is escaped for Markdown
+        assert markdown_text(name) in shown  # the name is escaped for Markdown
         assert "Traceback" not in shown and "ckpt." not in shown
         after = set(at.session_state["session_models"]) if "session_models" in at.session_state else set()
         assert after == models_before  # nothing was added to the picker
