@@ -351,7 +351,11 @@ def _check_noise(raw: Any, name: str) -> NoiseConfig:
 
 
 def _numbers(raw: Any, allow_text: bool = False) -> bool:
-    """A dict of at most MAX_ENTRIES short keys whose values are finite numbers (or short texts, flags, None)."""
+    """A dict of at most MAX_ENTRIES short keys whose values are finite numbers.
+
+    With allow_text (the train config) also short texts, flags, None, any number, and lists of at most
+    MAX_ENTRIES numbers (e.g. the digits each process of a torchrun training saw).
+    """
     if not isinstance(raw, dict) or len(raw) > MAX_ENTRIES:
         return False
     for key, value in raw.items():
@@ -359,11 +363,19 @@ def _numbers(raw: Any, allow_text: bool = False) -> bool:
             return False
         if _is_number(value) and math.isfinite(value):
             continue
-        if allow_text and (value is None or isinstance(value, bool) or isinstance(value, str) and len(value)
-                           <= MAX_TEXT or _is_number(value)):  # fmt: skip
+        if allow_text and _setting(value):
             continue
         return False
     return True
+
+
+def _setting(value: Any) -> bool:
+    """One train-config value: a number, flag, None, short text or short list of numbers."""
+    if value is None or isinstance(value, bool) or _is_number(value):
+        return True
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT
+    return isinstance(value, list | tuple) and len(value) <= MAX_ENTRIES and all(_is_number(v) for v in value)
 
 
 def _check_metadata(payload: dict, name: str) -> tuple[dict, list, dict]:

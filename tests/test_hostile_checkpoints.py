@@ -64,6 +64,18 @@ def test_shipped_weights_still_load():
         assert loaded.state_dict and loaded.history
 
 
+def test_a_torchrun_training_record_loads():
+    payload = good_payload()
+    payload["train_config"] |= {"digits_per_process": [29000, 29000], "digits_seen_twice_in_an_epoch": 0,
+                                "limit": None, "schedule": "onecycle", "images_per_s": 1085.3}  # fmt: skip
+    loaded = ck.load_bytes(archive(payload), "ddp.pt")
+    assert loaded.train["digits_per_process"] == [29000, 29000]
+    payload["train_config"]["digits_per_process"] = [[1, 2]]  # nested: not a record the app writes
+    with pytest.raises(ck.CheckpointError) as caught:
+        ck.load_bytes(archive(payload), "nested.pt")
+    assert caught.value.key == "bad_metadata"
+
+
 def test_the_parameter_bound_refuses_before_building():
     payload = good_payload() | {"model_config": {"name": "linear", "hidden": [4000, 4000, 4000]}}
     with pytest.raises(ck.CheckpointError) as caught:
