@@ -232,6 +232,18 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _finite(value: Any) -> bool:
+    """A finite float, or an int a float holds exactly (a pickle can hold an int of a million digits)."""
+    if _is_int(value):
+        return abs(value) <= 2**53
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _short(key: Any, limit: int) -> str:
+    """A key for a message: a text cut to `limit` characters, anything else by its type's name."""
+    return clean_name(key[:limit], limit) if isinstance(key, str) else type(key).__name__
+
+
 def _archive(data: bytes, name: str) -> tuple[zipfile.ZipFile, str, dict[str, int]]:
     """The zip, its folder prefix and the byte size of every storage entry; nothing decompressed yet."""
     unreadable = CheckpointError(f"{name}: not a readable PyTorch checkpoint", "unreadable", name=name)
@@ -307,7 +319,7 @@ def _check_config(raw: Any, name: str) -> Any:
         elif kind is int:
             ok = _is_int(value) and low <= value <= high
         else:
-            ok = _is_number(value) and math.isfinite(value) and low <= value <= high
+            ok = _finite(value) and low <= value <= high
         if not ok:
             what = "a list of whole numbers" if kind is tuple else "a whole number" if kind is int else "a number"
             raise bad(f"'{key[:40]}' must be {what} from {low} to {high}")
@@ -345,7 +357,7 @@ def _check_noise(raw: Any, name: str) -> NoiseConfig:
     if "clip" in raw and not isinstance(raw["clip"], bool):
         raise problem
     for key, (low, high) in NOISE_BOUNDS.items():
-        if key in raw and not (_is_number(raw[key]) and math.isfinite(raw[key]) and low <= raw[key] <= high):
+        if key in raw and not (_finite(raw[key]) and low <= raw[key] <= high):
             raise problem
     return NoiseConfig(**raw)
 
@@ -361,7 +373,7 @@ def _numbers(raw: Any, allow_text: bool = False) -> bool:
     for key, value in raw.items():
         if not isinstance(key, str) or len(key) > MAX_TEXT:
             return False
-        if _is_number(value) and math.isfinite(value):
+        if _finite(value):
             continue
         if allow_text and _setting(value):
             continue
@@ -400,7 +412,7 @@ def _check_records(records: Any, expected: dict[str, torch.Tensor], name: str, m
     wrong = [k for k in expected.keys() & records.keys()
              if records[k].shape != tuple(expected[k].shape) or records[k].storage.dtype != expected[k].dtype]  # fmt: skip
     if missing or extra or wrong:
-        detail = "; ".join(f"{label}: {', '.join(sorted(str(k)[:60] for k in keys)[:3])}" for label, keys in
+        detail = "; ".join(f"{label}: {', '.join(sorted(_short(k, 60) for k in keys)[:3])}" for label, keys in
                            (("missing", missing), ("unexpected", extra), ("wrong shape or type", wrong)) if keys)  # fmt: skip
         raise CheckpointError(f"{name}: weights do not match model '{model}': {detail}", "mismatch", name=name,
                               model=model)  # fmt: skip
@@ -440,11 +452,11 @@ def load_bytes(data: bytes, name: str = "uploaded file", max_bytes: int = MAX_FI
         )
     extra = set(payload) - PAYLOAD_KEYS
     if extra:
-        shown = ", ".join(sorted(str(k)[:40] for k in extra)[:3])
+        shown = ", ".join(sorted(_short(k, 40) for k in extra)[:3])
         raise CheckpointError(f"{name}: unexpected entries inside ({shown})", "extra_keys", name=name, keys=shown)
     version = payload.get("format_version")
     if version != FORMAT_VERSION or not _is_int(version):
-        shown = str(version)[:20] if _is_number(version) else "?"
+        shown = str(version) if _finite(version) and abs(version) < 10**6 else "?"
         raise CheckpointError(
             f"{name}: checkpoint format {shown}, this app reads format {FORMAT_VERSION}",
             "version", name=name, version=shown, expected=FORMAT_VERSION,

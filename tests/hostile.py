@@ -192,6 +192,16 @@ def corpus(marker: Path) -> dict[str, tuple[bytes, set[str]]]:
         "metrics_text.pt": (_with(good, metrics={"val_psnr": "high"}), {"bad_metadata"}),
         "train_config_tensor.pt": (_with(good, train_config={"lr": torch.zeros(3)}), {"bad_metadata"}),
         "format_version_text.pt": (_with(good, format_version="1"), {"version"}),
+        "format_version_huge.pt": (_with(good, format_version=10**5000), {"version"}),
+        "history_huge_int.pt": (_with(good, history=[{"epoch": 10**5000}]), {"bad_metadata"}),
+        "config_huge_dropout.pt": (
+            _with(good, model_config=good["model_config"] | {"dropout": 10**5000}),
+            {"bad_config"},
+        ),
+        "weights_huge_key.pt": (
+            _with(good, state_dict=good["state_dict"] | {10**5000: torch.zeros(1)}),
+            {"mismatch", "not_app"},
+        ),
         "extra_key.pt": (_with(good, notes="hello"), {"extra_keys"}),
         "extra_weight.pt": (_state_with(good, "evil", torch.zeros(3)), {"mismatch"}),
         "wrong_shape.pt": (_state_with(good, weight, torch.zeros(4, 1, 5, 5)), {"mismatch"}),
