@@ -95,8 +95,8 @@ def model_label(loaded: cache.LoadedModel, lang: str) -> str:
     arch = t(f"model.{loaded.checkpoint.model_config.name}", lang)
     noise = t(f"group.{_noise_group(loaded)}", lang)
     source, name = loaded.key.split(":", 1)
-    # the name may come from an uploaded file: shown as text, never as Markdown (the picker's help renders it)
-    suffix = markdown_text(name) if source == "shipped" else t("sidebar.session_model", lang, name=markdown_text(name))
+    # a session model may be named after an uploaded file: shown as text, never as Markdown (the help renders it)
+    suffix = name if source == "shipped" else t("sidebar.session_model", lang, name=markdown_text(name))
     return f"{arch} · {noise} ({suffix})"
 
 
