@@ -19,7 +19,7 @@ MAX_NAME = 120  # characters kept of a file name (a name longer than a line says
 STRIPPED_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn")  # control, format (bidi), surrogates, private use, unassigned
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")  # spreadsheet formula or DDE triggers (OWASP)
 MARKDOWN_SPECIAL = set(string.punctuation)  # every character Markdown or its extensions could read as markup
-AUTOLINK_MARKS = ".:@"  # what GitHub-flavoured Markdown looks for to turn text into a link
+WORD_JOINER = "\u2060"  # invisible, and keeps GitHub-flavoured Markdown from seeing `www.`, `http:` or `a@b`
 FALLBACK = "file"
 WHITESPACE = "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"  # str.split() breaks on these
 
@@ -40,10 +40,15 @@ def markdown_text(name: object) -> str:
 
     Every ASCII punctuation character is backslash-escaped, which stops links, images, emphasis and HTML.
     GitHub's autolinks (`www.…`, `http://…`, `a@b.c`) are found later, in the text itself, so an invisible
-    word joiner (U+2060) goes before each `.`, `:` and `@`: the text reads the same and never becomes a link.
+    word joiner (U+2060) goes before each `:` and `@` and before the `.` of `www.`: the text reads the same
+    and never becomes a link.
     """
-    return "".join(("\u2060\\" if ch in AUTOLINK_MARKS else "\\") + ch if ch in MARKDOWN_SPECIAL else ch
-                   for ch in clean_name(name))  # fmt: skip
+    out: list[str] = []
+    for ch in clean_name(name):
+        if ch in ":@" or ch == "." and "".join(out[-3:]).lower() == "www":
+            out.append(WORD_JOINER)
+        out.append("\\" + ch if ch in MARKDOWN_SPECIAL else ch)
+    return "".join(out)
 
 
 def csv_cell(value: object) -> str:
