@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -54,6 +56,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         if path.suffix == ".py" and _uses_apptest(path):
             item.add_marker(pytest.mark.apptest)
+
+
+# The app keeps students' work in a database; tests (and the servers they start) use a throwaway one, never
+# a real class's data.
+os.environ["CLASSROOM_DATA_DIR"] = tempfile.mkdtemp(prefix="classroom-test-")
+os.environ.pop("CLASSROOM_DB_URL", None)
 
 
 @pytest.fixture(scope="session")
