@@ -1,12 +1,16 @@
 """Draw a digit: the canvas goes through to_mnist step by step, gets noise and is cleaned by every model."""
 
+from dataclasses import asdict
+
 import streamlit as st
 
 from lib.canvas import canvas_to_image, check_drawing
 from lib.lab import clean_digit
 from lib.preprocess import check_digit, to_mnist_steps
 from lib.report import ReportItem
-from lib.ui import cache
+from lib.store import StoreError
+from lib.store.items import cleaned_to_record
+from lib.ui import cache, workspace
 from lib.ui.frame import frame
 from lib.ui.outside import remember_digit
 from lib.ui.style import CANVAS_BOX, canvas_side, column_width
@@ -34,8 +38,9 @@ source = st.radio(f.t("a11y.source"), SOURCES, horizontal=True, key="keep_draw_s
                   format_func=lambda s: f.t(f"a11y.source.{s}"), help=f.t("a11y.no_mouse_help"))  # fmt: skip
 
 
-def show_result(final, name: str, steps=None) -> None:
-    """The digit's preparation steps (for a drawing), then noise and every model's cleaning, and the report button."""
+def show_result(final, name: str, steps=None, strokes=None) -> None:
+    """The digit's preparation steps (for a drawing), then noise and every model's cleaning, and the report button
+    (the digit and its row are kept in the workspace first; the report reads them back from there)."""
     remember_digit(name, final)  # Compare runs section 5 on "my digits"
     if steps is not None:
         st.session_state["last_drawing"] = final  # the explainer can filter it too
@@ -46,9 +51,18 @@ def show_result(final, name: str, steps=None) -> None:
     st.markdown(f"**{f.t('draw.result')}**")
     render_cleaned(f, cleaned, noise_added=noise is not None, key="draw", subject=None if steps is not None else name)
     if st.button(f.t("draw.add_to_report"), key="draw_add_report"):
-        items = st.session_state.setdefault(REPORT, [])
-        items.append(ReportItem(f.t("draw.item_name", n=len(items) + 1), cleaned))
-        st.toast(f.t("draw.added", n=len(items)))
+        if f.workspace_id:
+            try:
+                n = keep_drawing(f.workspace_id, final, strokes, cleaned, noise, int(seed),
+                                 "drawn" if steps is not None else "mnist")  # fmt: skip
+            except StoreError as exc:
+                st.error(exc.text(f.lang))
+            else:
+                st.toast(f.t("draw.added", n=n))
+        else:
+            items = st.session_state.setdefault(REPORT, [])
+            items.append(ReportItem(f.t("draw.item_name", n=len(items) + 1), cleaned))
+            st.toast(f.t("draw.added", n=len(items)))
 
 
 @st.fragment
@@ -90,7 +104,19 @@ def canvas_part() -> None:
         if not check.looks_like_digit:
             st.warning(f.t("draw.not_digit", ink=100 * check.ink_fraction, blobs=check.blobs))
             return
-        show_result(steps.final, f.t("outside.drawing"), steps)
+        show_result(steps.final, f.t("outside.drawing"), steps, getattr(result, "json_data", None))
+
+
+def keep_drawing(ws: str, digit, strokes, cleaned, noise, seed: int, source: str = "drawn") -> int:
+    """The drawing (28×28 and strokes) and its report row into the store; returns the report's drawing count."""
+    store = workspace.store()
+    n = len(store.report_items(ws, kind="drawn", with_result=False)) + 1
+    name = f.t("draw.item_name", n=n)
+    noise_record = asdict(noise) | {"seed": seed} if noise is not None else None
+    image = store.add_image(ws, source=source, prepared=digit, name=name, strokes=strokes, noise=noise_record)
+    settings, pictures = cleaned_to_record(cleaned, noise=noise_record, seed=seed)
+    store.add_report_item(ws, kind="drawn", name=name, image_id=image.id, settings=settings, result=pictures)
+    return n
 
 
 if source == "test":
