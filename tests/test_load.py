@@ -9,6 +9,7 @@ import time
 import pytest
 
 from bench import load_test
+from lib.store import Store
 
 pytestmark = pytest.mark.e2e
 
@@ -68,8 +69,11 @@ async def closed_tab_frees_the_slot(url: str) -> dict[str, float]:
     return {"queued": queued, "finished_after_close_s": finished, "failures": sum(map(len, stats.failures.values()))}
 
 
-def test_a_closed_tabs_training_stops_and_frees_its_slot():
-    server = load_test.Server(env={"CLASSROOM_TRAIN_PARALLEL": "1"})
+def test_a_closed_tabs_training_stops_and_frees_its_slot(tmp_path):
+    # A training belongs to its workspace and stops once no page of the workspace has been open for the
+    # teacher's idle time (15 min by default; 15 s here).
+    Store.open(f"sqlite:///{tmp_path / 'classroom.db'}").set_class_setting("idle_minutes", 0.25)
+    server = load_test.Server(env={"CLASSROOM_TRAIN_PARALLEL": "1", "CLASSROOM_DATA_DIR": str(tmp_path)})
     server.start()
     try:
         result = asyncio.run(asyncio.wait_for(closed_tab_frees_the_slot(server.url), 400))

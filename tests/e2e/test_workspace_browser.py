@@ -28,14 +28,14 @@ ROOT = Path(__file__).resolve().parents[2]
 class Server:
     """`streamlit run` on a port with its own data folder; start, kill -9, start again."""
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.data_dir, self.log = data_dir, log
+    def __init__(self, data_dir: Path, log: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir, self.log, self.extra_env = data_dir, log, env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = os.environ | {"CLASSROOM_DATA_DIR": str(self.data_dir)}
+        env = os.environ | {"CLASSROOM_DATA_DIR": str(self.data_dir)} | self.extra_env
         env.pop("CLASSROOM_DB_URL", None)
         cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
@@ -65,7 +65,8 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path):
-    srv = Server(tmp_path / "data", tmp_path / "streamlit.log")
+    # a long training must outlast the 120 s stall: the per-run cap is raised above the page's 400,000 images
+    srv = Server(tmp_path / "data", tmp_path / "streamlit.log", {"CLASSROOM_TRAIN_MAX_IMAGES": "3000000"})
     srv.start()
     yield srv
     srv.stop()
@@ -300,7 +301,7 @@ class StallingProxy:
 
 
 def test_a_stalled_connection_for_120_s_leaves_the_training_running(server, store, browser, tmp_path):
-    ws = a_workspace(store, epochs=60, subset=2000)
+    ws = a_workspace(store, epochs=40, subset=58000)  # minutes of work: still running after the stall
     proxy = StallingProxy(server.port)
     context, page = new_page(browser)
     try:
