@@ -200,7 +200,7 @@ def page_url(workspace_id: str) -> str:
     if not url:
         return f"?{PARAM}={workspace_id}"
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, f"{PARAM}={workspace_id}", ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", f"{PARAM}={workspace_id}", ""))
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -319,10 +319,11 @@ def test_a_stalled_connection_for_120_s_leaves_the_training_running(server, stor
         assert info.epochs_done > before
         proxy.flowing.set()
         page.reload()  # whatever the old socket did, the link reattaches to the live training
-        page.get_by_role("button", name=t("train.stop", "en"), exact=True).wait_for()
-        assert not page.get_by_role("button", name=t("train.stop", "en"), exact=True).is_disabled()
+        stop = page.locator("[data-testid='stMain']").get_by_role("button", name=t("train.stop", "en"), exact=True)
+        page.wait_for_function("() => document.querySelector(\"[data-testid='stMain'] [data-testid='stProgress']\")")
+        assert not stop.is_disabled()  # reattached: the live training can be stopped from the new page
         page.screenshot(path=str(tmp_path / "after_stall.png"), full_page=True)
-        page.get_by_role("button", name=t("train.stop", "en"), exact=True).click()
+        stop.click()
         assert wait_for(lambda: store.training(ws, training.id).status == "stopped", timeout=60)
         (model,) = store.models(ws)
         assert model.source == "partial" and 0 < model.epochs < 60
