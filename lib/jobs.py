@@ -491,6 +491,17 @@ class WorkspaceJobs:
             if self._jobs.get(workspace_id) is job and not job.active:
                 del self._jobs[workspace_id]
 
+    def prune(self, session_alive: Callable[[str], bool]) -> int:
+        """Forget ended jobs of workspaces with no open session (their models are in the store); returns how many."""
+        with self._lock:
+            ended = [(ws, job) for ws, job in self._jobs.items() if not job.active]
+        gone = 0
+        for ws, job in ended:
+            if not self.workspace_open(ws, session_alive):
+                self.forget_job(ws, job)
+                gone += 1
+        return gone
+
     def seen(self, workspace_id: str, session_id: str) -> None:
         """A session shows this workspace now."""
         if not session_id:

@@ -97,6 +97,7 @@ def test_idle_workspace_stops_its_training_and_keeps_the_partial_model(store, tr
     assert model.epochs == job.result.train["epochs_run"]
     info = store.training(ws.id, job.training_id)
     assert (info.status, info.stop_reason) == ("stopped", "session_ended")
+    assert registry.prune(open_tabs.get) == 1 and registry.job(ws.id) is None  # its memory goes back
 
 
 def test_interrupted_training_resumes_to_the_uninterrupted_result(store, train_digits):

@@ -136,6 +136,7 @@ def _watch(queue: TrainingQueue, period: float = 5.0) -> None:
         time.sleep(period)
         try:
             queue.reap(owner_alive, grace)
+            registry.prune(session_alive)  # ended trainings of closed workspaces: memory back, models in the store
         except Exception:  # the watchdog must outlive a surprise; the next round tries again
             import logging
 
