@@ -21,8 +21,12 @@ COPY . .
 # Decompress MNIST into its .npy cache once, at build time, and run as an unprivileged user.
 RUN python -c "from lib.data import load_split; load_split('train'); load_split('test')" \
     && useradd --create-home --uid 1000 app \
-    && chown -R app /app
+    && mkdir -p /data && chown -R app /app /data
 USER app
+# Students' work (SQLite) lives outside the image: mount a volume here (docker run -v classroom:/data …), or
+# set CLASSROOM_DB_URL to a PostgreSQL URL (docs/workspace.md).
+ENV CLASSROOM_DATA_DIR=/data
+VOLUME /data
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \

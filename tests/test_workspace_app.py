@@ -101,3 +101,34 @@ def test_two_workspaces_never_see_each_others_models():
     options_b = at_b.sidebar.selectbox(key="keep_model").options
     assert "модель А" in options_a and "модель Б" not in options_a
     assert "модель Б" in options_b and "модель А" not in options_b
+
+
+def test_an_interrupted_training_offers_resume_and_keep_as_it_is(train_digits):
+    from lib.data import Digits
+    from lib.jobs import state_to_bytes, training_settings
+    from lib.noise import preset
+    from lib.train import TrainConfig, train
+
+    config = TrainConfig(epochs=3, batch_size=32, stop_loss=0.0, seed=1, val_size=64)
+    small = Digits(train_digits.images[:96], train_digits.labels[:96])
+    states: list[dict] = []
+    train(config, preset("B"), small, small, on_epoch_state=states.append)
+    store = workspace.store()
+    ws = store.create_workspace().id
+    info = store.create_training(ws, settings=training_settings(config, preset("B")) | {"number": 1}, epochs_total=3)
+    store.update_training(info.id, status="interrupted", resume_state=state_to_bytes(states[1]), resume_epoch=2)
+    at = visit(lang="ru", w=ws, page="app_pages/train.py")
+    assert t("store.train.interrupted", "ru", name=t("sidebar.my_model", "ru", n=1), k=2, n=3) in [
+        w.value for w in at.warning
+    ]
+    assert at.button(key=f"resume_{info.id}").label == t("store.train.resume", "ru")
+    at.button(key=f"keep_{info.id}").click().run()
+    assert not at.exception
+    (model,) = store.models(ws)
+    assert (model.source, model.epochs) == ("partial", 2.0)
+    at.run()
+    assert at.session_state["keep_model"] == f"workspace:{model.id}"  # kept and chosen
+    assert not any("прервано" in w.value for w in at.warning)  # the offer is gone
+    assert t("store.model.partial", "ru", name=t("sidebar.my_model", "ru", n=1), epochs=2.0) in (
+        at.sidebar.selectbox(key="keep_model").options
+    )

@@ -36,6 +36,9 @@ HOUSEKEEPING_S = 10.0  # interrupted trainings are noticed this often; expired w
 SWEEP_EVERY_S = 3600.0
 MAX_SETTING_CHARS = 20_000  # a remembered value bigger than this (an edited grid gone wild) is not kept
 MODEL_PREFIX = "workspace:"
+QR_KEY = "workspace_qr"  # (url, PNG bytes) of this session's link
+MODELS_KEY = "workspace_models"  # (read at, language, {picker key: LoadedModel}) of this session
+MODELS_FRESH_S = 20.0  # a model another tab kept shows up within this; this session's own at once
 
 
 def secrets_url() -> str | None:
@@ -203,7 +206,6 @@ def page_url(workspace_id: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", f"{PARAM}={workspace_id}", ""))
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
 def qr_png(text: str) -> bytes:
     """A QR code of the text as PNG bytes (black on white, a quiet zone around it)."""
     import segno
@@ -211,6 +213,14 @@ def qr_png(text: str) -> bytes:
     buf = io.BytesIO()
     segno.make(text, error="m").save(buf, kind="png", scale=5, border=3)
     return buf.getvalue()
+
+
+def session_qr(url: str) -> bytes:
+    """The link's QR code, made once per session (every rerun draws the panel: no cache lookups per run)."""
+    made = st.session_state.get(QR_KEY)
+    if made is None or made[0] != url:
+        made = st.session_state[QR_KEY] = (url, qr_png(url))
+    return made[1]
 
 
 def _save_profile(workspace_id: str) -> None:
@@ -227,7 +237,7 @@ def link_panel(lang: str, workspace_id: str) -> None:
         url = page_url(workspace_id)
         st.caption(t("store.link.key", lang))
         st.code(url, language=None, wrap_lines=True)  # the copy button is in the block's corner
-        st.image(qr_png(url), caption=t("store.link.qr", lang), width=180)
+        st.image(session_qr(url), caption=t("store.link.qr", lang), width=180)
         if "ws_name" not in st.session_state:
             info = store().workspace(workspace_id)
             st.session_state["ws_name"] = info.display_name if info else ""
@@ -262,12 +272,33 @@ def _built(workspace_id: str, model_id: int, size: int, device: Any) -> tuple[ck
     return ckpt, ckpt.build(device)
 
 
-def workspace_models(workspace_id: str | None, lang: str, device: Any) -> dict[str, Any]:
-    """The workspace's kept models as picker entries (cache.LoadedModel), oldest first."""
-    from lib.ui.cache import LoadedModel
+def refresh_models() -> None:
+    """Read the workspace's model list again on the next run (after this session kept or deleted one)."""
+    st.session_state.pop(MODELS_KEY, None)
 
+
+def workspace_models(workspace_id: str | None, lang: str, device: Any) -> dict[str, Any]:
+    """The workspace's kept models as picker entries (cache.LoadedModel), oldest first.
+
+    The list is kept in the session for MODELS_FRESH_S seconds: a rerun (a slider move) reads no database.
+    It is read again sooner when the picker is asked for a workspace model the list lacks (one just kept).
+    """
     if not workspace_id:
         return {}
+    held = st.session_state.get(MODELS_KEY)
+    wanted = [st.session_state.get(k) for k in ("pending_model", "keep_model")]
+    missing = (
+        any(isinstance(k, str) and k.startswith(MODEL_PREFIX) and k not in held[2] for k in wanted) if held else True
+    )
+    if held is None or missing or held[1] != lang or time.monotonic() - held[0] > MODELS_FRESH_S:
+        held = (time.monotonic(), lang, _read_models(workspace_id, lang, device))
+        st.session_state[MODELS_KEY] = held
+    return dict(held[2])
+
+
+def _read_models(workspace_id: str, lang: str, device: Any) -> dict[str, Any]:
+    from lib.ui.cache import LoadedModel
+
     out: dict[str, Any] = {}
     try:
         infos = store().models(workspace_id)
