@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.i18n import t
 from lib.store import valid_workspace_id
+from lib.store.debounce import SettingsWriter
 from lib.ui import workspace
 
 ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -51,19 +52,27 @@ def test_a_new_session_with_the_link_reads_back_settings_text_and_models():
 
 
 def test_a_changed_setting_is_written_once_debounced_and_survives():
-    at = visit()
-    ws = at.query_params["w"]
-    writer = workspace.settings_writer()
-    writer.flush()
-    before = writer.writes
-    for count in (2, 3, 4, 5, 7):  # five moves of a slider, five reruns
-        at.sidebar.slider(key="keep_lab_count").set_value(count).run()
-    for _ in range(3):
-        at.run()  # reruns that change nothing hand nothing to the writer
-    assert writer.pending(ws)["keep_lab_count"] == 7
-    writer.flush()
-    assert writer.writes - before == 1  # one transaction for all five moves
-    assert workspace.store().settings(ws)["keep_lab_count"] == 7
+    store = workspace.store()
+    running = workspace.settings_writer()
+    running.flush()
+    # the server's writer flushes every 2 s on its own; this one waits for the test's flush
+    writer = SettingsWriter(store, period=3600)
+    workspace._WRITERS[id(store)] = writer
+    try:
+        at = visit()
+        ws = at.query_params["w"]
+        for count in (2, 3, 4, 5, 7):  # five moves of a slider, five reruns
+            at.sidebar.slider(key="keep_lab_count").set_value(count).run()
+        for _ in range(3):
+            at.run()  # reruns that change nothing hand nothing to the writer
+        assert writer.writes == 0 and writer.pending(ws)["keep_lab_count"] == 7
+        writer.flush()
+        assert writer.writes == 1  # one transaction for all five moves
+        assert store.settings(ws)["keep_lab_count"] == 7
+        writer.flush()
+        assert writer.writes == 1  # nothing pending, nothing written
+    finally:
+        workspace._WRITERS[id(store)] = running
     again = visit(w=ws)
     assert again.sidebar.slider(key="keep_lab_count").value == 7
 
