@@ -28,7 +28,8 @@ def page(path: str, lang: str = "en") -> AppTest:
 
 
 def image_urls(at: AppTest) -> list[str]:
-    return [img.url for el in at.get("image") for img in el.proto.imgs]
+    """The page's pictures (the sidebar's QR code of the workspace link is not one of them)."""
+    return [img.url for el in at.main.get("image") for img in el.proto.imgs]
 
 
 def no_exception(at: AppTest) -> None:
@@ -241,7 +242,11 @@ def test_loading_weights_selects_them_and_a_corrupt_file_gets_a_message():
         ("my_model.pt", weights.read_bytes(), "application/octet-stream")
     ).run()
     no_exception(at)
-    assert at.session_state["keep_model"] == "session:my_model"
+    from lib.ui import workspace
+
+    (kept,) = workspace.store().models(at.query_params["w"])  # kept in the workspace, then chosen
+    assert (kept.display_name, kept.source) == ("my_model", "uploaded")
+    assert at.session_state["keep_model"] == f"workspace:{kept.id}"
     assert any(s.value == t("train.loaded", "en") for s in at.success)
 
 
