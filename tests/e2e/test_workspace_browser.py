@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from lib.i18n import t
 from lib.store import Store
@@ -170,9 +171,9 @@ def test_closed_tab_then_the_link_brings_back_models_drawings_uploads_and_text(s
     context, page = new_page(browser)
     page.goto(f"{server.url}/upload?w={ws}")
     page.get_by_role("heading", name="1. seven.png").wait_for()  # the upload
-    assert (
-        page.get_by_label(t("store.text.conclusions", "en"), exact=True).input_value() == "Noise B is harder to remove."
-    )
+    expect(page.get_by_label(t("store.text.conclusions", "en"), exact=True)).to_have_value(
+        "Noise B is harder to remove.", timeout=60_000
+    )  # the text, read back from the workspace
     page.get_by_role("button", name=t("upload.download_zip", "en")).wait_for()  # the report, the drawing in it
     page.get_by_text(t("page.train", "en")).first.click()
     wait_for_picked(page, t("sidebar.my_model", "en", n=1))
