@@ -237,7 +237,8 @@ def link_panel(lang: str, workspace_id: str) -> None:
         url = page_url(workspace_id)
         st.caption(t("store.link.key", lang))
         st.code(url, language=None, wrap_lines=True)  # the copy button is in the block's corner
-        st.image(session_qr(url), caption=t("store.link.qr", lang), width=180, output_format="PNG")  # no JPEG blur
+        st.image(session_qr(url), caption=t("store.link.qr", lang), width=180, output_format="PNG",  # no JPEG blur
+                 alt=t("store.link.qr_alt", lang))  # fmt: skip
         if "ws_name" not in st.session_state:
             info = store().workspace(workspace_id)
             st.session_state["ws_name"] = info.display_name if info else ""
