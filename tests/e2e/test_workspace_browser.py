@@ -175,7 +175,7 @@ def test_closed_tab_then_the_link_brings_back_models_drawings_uploads_and_text(s
         "Noise B is harder to remove.", timeout=60_000
     )  # the text, read back from the workspace
     page.get_by_role("button", name=t("upload.download_zip", "en")).wait_for()  # the report, the drawing in it
-    page.get_by_text(t("page.train", "en")).first.click()
+    page.locator("[data-testid='stSidebarNav']").get_by_text(t("page.train", "en"), exact=True).click()
     wait_for_picked(page, t("sidebar.my_model", "en", n=1))
     assert f"w={ws}" in page.url  # the page switch kept the workspace in the address
     page.screenshot(path=str(tmp_path / "after_reopen.png"), full_page=True)
