@@ -98,7 +98,14 @@ class Cluster:
         return proc
 
     def start(self, timeout: float = 120) -> None:
-        """Start every app process, wait until each is healthy, then start nginx in front of them."""
+        """Start every app process and nginx; on any failure stop what was started, then raise."""
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> None:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
             raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
