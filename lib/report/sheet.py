@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,9 @@ CELL = 112  # each 28×28 image drawn ×4
 PAD = 8
 LABEL_H = 34  # room for a column header above, and a score line under, each image
 NAME_W = 200
-FONT_PATH = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"  # has Cyrillic; Pillow's default does not
+FONT_PATH = (
+    Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans.ttf"
+)  # has Cyrillic; Pillow's default does not
 FONT_SIZE = 12
 LINE_H = 17
 # Russian Excel opens a CSV with ';' between fields and a decimal comma; a UTF-8 byte-order mark makes it read
@@ -32,10 +34,15 @@ CSV_DIALECT = {"ru": ";", "en": ","}
 
 @dataclass(frozen=True)
 class ReportItem:
-    """One processed digit and where it came from."""
+    """One processed digit, where it came from and exactly what was done to it."""
 
     name: str
     result: CleanedDigit
+    source: str = "photo"  # "drawn" | "photo"
+    noise: NoiseConfig | None = None  # the noise applied (None: cleaned as it is)
+    seed: int | None = None  # the seed of the noise generator
+    steps: Any = None  # the preprocess.MnistSteps that made the digit
+    settings: dict[str, Any] = field(default_factory=dict)  # preparation settings (invert, threshold, contrast)
 
 
 @cache
