@@ -78,7 +78,8 @@ def canvas_part() -> None:
         render_cleaned(f, cleaned, noise_added=noise is not None, key="draw")
         if st.button(f.t("draw.add_to_report"), key="draw_add_report"):
             items = st.session_state.setdefault(REPORT, [])
-            items.append(ReportItem(f.t("draw.item_name", n=len(items) + 1), cleaned))
+            name = f.t("draw.item_name", n=len(items) + 1)
+            items.append(ReportItem(name, cleaned, "drawn", noise, int(seed), steps))
             st.toast(f.t("draw.added", n=len(items)))
 
 

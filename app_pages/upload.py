@@ -7,8 +7,11 @@ import streamlit as st
 from lib.lab import clean_digit
 from lib.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES, PreprocessError, open_image, to_mnist_steps
 from lib.report import ReportItem, has_noisy_column, report_parameters, report_zip, sheet_png
+from lib.report.content import AppliedNoise
+from lib.report.layout import noise_text
 from lib.ui import cache
 from lib.ui.frame import frame
+from lib.ui.handin import render_report_panel
 from lib.ui.outside import remember_digit
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 
@@ -57,7 +60,8 @@ for number, upload in enumerate(files or [], 1):
     remember_digit(upload.name, steps.final)  # Compare runs section 5 on "my digits"
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
     render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}")
-    items.append(ReportItem(upload.name, result))
+    settings = {"invert": invert, "threshold": threshold, "contrast": contrast}
+    items.append(ReportItem(upload.name, result, "photo", noise, int(seed) + number, steps, settings))
 
 items += st.session_state.get("report_drawings", [])
 st.header(f.t("upload.report"))
@@ -66,7 +70,11 @@ if not items:
 else:
     procedure = f.t("upload.procedure")
     preprocessing = {"invert": invert, "threshold": threshold, "contrast": contrast, "procedure": procedure}
-    parameters = report_parameters(f.lang, noise, int(seed), list(models), preprocessing, [it.name for it in items])
+    render_report_panel(f, items)
+    st.subheader(f.t("report.ui.overview"))
+    described = [f"{it.name}: {noise_text(AppliedNoise.of(it.noise, it.seed) if it.noise else None, f.lang, it.source)}"
+                 for it in items]  # each image's own noise: drawings keep theirs whatever this page's mode is  # fmt: skip
+    parameters = report_parameters(f.lang, noise, int(seed), list(models), preprocessing, described)
     sheet = sheet_png(items, f.lang)
     st.image(sheet, caption=f.t("upload.sheet" if has_noisy_column(items) else "content.report.sheet_as_is"))
     c1, c2 = st.columns(2)

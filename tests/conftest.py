@@ -69,3 +69,13 @@ def test_digits():
 @pytest.fixture(autouse=True)
 def _few_threads():
     torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _store_in_a_temporary_folder(tmp_path_factory):
+    """Pages open the workspace store: in tests it lives in a fresh folder, never in the user's data folder."""
+    import os
+
+    if not os.environ.get("CLASSROOM_DB_URL"):
+        os.environ.setdefault("CLASSROOM_DATA_DIR", str(tmp_path_factory.mktemp("store")))
+    yield
