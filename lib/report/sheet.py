@@ -126,21 +126,29 @@ def sheet_png(items: list[ReportItem], lang: str = "en") -> bytes:
         note += " " + t("content.report.note_mixed", lang)  # rows cleaned as they are compare with their input
     note_lines = _wrap(ImageDraw.Draw(Image.new("RGB", (1, 1))), note, width - 2 * PAD)
     footer = PAD + LINE_H * len(note_lines)
-    height = PAD + LABEL_H + len(items) * (CELL + LABEL_H + PAD) + footer
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    titles = [_wrap(measure, column_title(name, lang, noisy_column), CELL + PAD - 4) or [""]
+              for name, _ in _columns(items[0], noisy_column)]  # fmt: skip
+    head = max(LABEL_H, max(len(lines) for lines in titles) * LINE_H + 6)  # whole names, wrapped, never cut
+    height = PAD + head + len(items) * (CELL + LABEL_H + PAD) + footer
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
-    for c, (name, _) in enumerate(_columns(items[0], noisy_column)):
-        title = column_title(name, lang, noisy_column)
-        draw.text((PAD + c * (CELL + PAD), PAD), _fit(draw, title, CELL + PAD - 2), fill="black", font=font())
+    for c, lines in enumerate(titles):
+        for n, line in enumerate(lines):
+            draw.text((PAD + c * (CELL + PAD), PAD + n * LINE_H), line, fill="black", font=font())
     for r, item in enumerate(items):
-        top = PAD + LABEL_H + r * (CELL + LABEL_H + PAD)
+        top = PAD + head + r * (CELL + LABEL_H + PAD)
         for c, (name, image) in enumerate(_columns(item, noisy_column)):
             left = PAD + c * (CELL + PAD)
-            if image is None:
+            if image is None:  # no noisy picture: say why where it would be
                 draw.rectangle((left, top, left + CELL - 1, top + CELL - 1), outline="#bbbbbb")
+                reason = _wrap(draw, t("report.noise.none_photo_short", lang), CELL - 10)
+                for n, line in enumerate(reason):
+                    y = top + (CELL - len(reason) * LINE_H) // 2 + n * LINE_H
+                    draw.text((left + CELL // 2, y), line, fill="#555555", font=font(), anchor="ma")
             else:
                 sheet.paste(_to_pil(image).convert("RGB"), (left, top))
-            text = score_text(item, name, lang)
+            text = score_text(item, name, lang) if image is not None else ""  # the box itself says it
             if text:
                 draw.text((left, top + CELL + 3), _fit(draw, text, CELL + PAD - 2), fill="black", font=font())
         draw.text((PAD + ncols * (CELL + PAD), top + CELL // 2), _fit(draw, item.name, NAME_W - PAD), fill="black",

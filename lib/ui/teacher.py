@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 
 import pandas as pd
@@ -283,7 +284,7 @@ def render_settings(f: Frame, db: Store) -> None:
     st.subheader(f.t("teacher.link_header"))
     code = st.text_input(f.t("teacher.code"), key="teacher_code", max_chars=40, help=f.t("teacher.code_help"))
     if code:
-        if safe_file_part(code) != code or len(code) > 40:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
             st.error(f.t("teacher.code_bad"))
         else:
             st.code(class_link(code), language=None)
