@@ -124,7 +124,7 @@ class BoardRow:
     epochs: float
     epochs_total: int
     subset: int | None
-    noise: str
+    noise: dict[str, Any]  # the training noise: kind, mean, var, speckle, clip
     psnr_gaussian: float | None
     psnr_speckle: float | None
     digits_seen: int | None
@@ -138,15 +138,6 @@ def _last(history: list[dict], key: str) -> float | None:
         if isinstance(value, (int, float)):
             return float(value)
     return None
-
-
-def _noise_label(noise: Any) -> str:
-    if not isinstance(noise, dict):
-        return ""
-    kind = noise.get("kind", "")
-    if kind == "speckle":
-        return f"{kind} s={noise.get('speckle')}"
-    return f"{kind} μ={noise.get('mean')} D={noise.get('var')}"
 
 
 def board_row(training: Any) -> BoardRow:
@@ -174,7 +165,7 @@ def board_row(training: Any) -> BoardRow:
         epochs=float(training.epochs_done or 0.0),
         epochs_total=int(training.epochs_total or 0),
         subset=int(limit) if isinstance(limit, (int, float)) and limit else None,
-        noise=_noise_label(settings.get("noise")),
+        noise=dict(settings.get("noise") or {}) if isinstance(settings.get("noise"), dict) else {},
         psnr_gaussian=_last(history, "val_psnr_gaussian") or progress.get("val_psnr_gaussian"),
         psnr_speckle=_last(history, "val_psnr_speckle") or progress.get("val_psnr_speckle"),
         digits_seen=int(seen) if isinstance(seen, (int, float)) and seen else None,

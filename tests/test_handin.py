@@ -39,6 +39,8 @@ def test_hand_in_keeps_conclusions_and_every_version(test_digits):
     assert db.workspace(workspace).display_name == "Иванова Мария"
     assert workspace in at.query_params["ws"]  # the page address brings the student back
 
+    db.set_class_setting("course", "Нейронные сети и глубокое обучение")  # the teacher's settings: the title block
+    db.set_class_setting("lab_title", "Лабораторная работа № 4")
     at.button(key="report_handin").click().run()
     no_exception(at)
     assert any(s.value.startswith("Работа сдана: версия 1,") for s in at.success)
@@ -54,6 +56,7 @@ def test_hand_in_keeps_conclusions_and_every_version(test_digits):
     pdf = db.handin_file(workspace, versions[0].id, "pdf")
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Иванова Мария" in text and "ИВТ-21" in text and CONCLUSIONS in " ".join(text.split())
+    assert "Нейронные сети и глубокое обучение" in text and "Лабораторная работа № 4" in text
     word = docx.Document(io.BytesIO(db.handin_file(workspace, versions[1].id, "docx")))
     assert any("Исправлено." in p.text for p in word.paragraphs)
     assert len(at.get("download_button")) >= 2 + 2 * 2  # the report's two, and PDF and DOCX of each version

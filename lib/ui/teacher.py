@@ -187,13 +187,28 @@ def board_figure(f: Frame, rows: list[BoardRow], metric: str, colour: str) -> go
             fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name=label,
                             marker=dict(size=14, line=dict(width=1, color="white")))  # fmt: skip
     fig.update_layout(
-        height=520, font=dict(size=18), margin=dict(l=10, r=10, t=40, b=10),
+        height=560, font=dict(size=18), margin=dict(l=20, r=20, t=30, b=20), plot_bgcolor="white",
         xaxis_title=f.t("teacher.board.digits_seen"), yaxis_title=f.t(f"teacher.board.{metric}"),
-        legend_title_text=f.t(f"teacher.board.colour.{colour}"), xaxis_type="log",
+        legend_title_text=f.t(f"teacher.board.colour.{colour}"), separators=",\u202f" if f.lang == "ru" else ".,",
+        xaxis=dict(rangemode="tozero", tickformat=",d", automargin=True, gridcolor="#e5e5e5"),
+        yaxis=dict(automargin=True, gridcolor="#e5e5e5"),
     )  # fmt: skip
-    from lib.ui.plots import number_style
+    return fig
 
-    return number_style(fig, f.lang)
+
+def noise_label(f: Frame, noise: dict) -> str:
+    """A training's noise in the page's language: kind and its parameters."""
+    if not noise:
+        return "—"
+    from lib.report.content import AppliedNoise
+    from lib.report.layout import noise_text
+
+    try:
+        applied = AppliedNoise(str(noise["kind"]), float(noise.get("mean", 0.0)), float(noise.get("var", 0.0)),
+                               float(noise.get("speckle", 0.0)), bool(noise.get("clip", True)), 0)  # fmt: skip
+    except (KeyError, TypeError, ValueError):
+        return "—"
+    return noise_text(applied, f.lang).rsplit(", ", 1)[0]  # without the seed: a training draws fresh noise
 
 
 def stop_training(db: Store, training_id: int) -> bool:
@@ -230,25 +245,24 @@ def render_board(f: Frame, db: Store, rows: list[ClassRow]) -> None:
                       format_func=lambda m: f.t(f"teacher.board.{m}"))  # fmt: skip
     colour = c2.radio(f.t("teacher.board.colour"), ["lr", "batch"], horizontal=True, key="keep_teacher_colour",
                       persist_state="session", format_func=lambda c: f.t(f"teacher.board.colour.{c}"))  # fmt: skip
-    st.plotly_chart(board_figure(f, trainings, metric, colour), key="teacher_board_chart")
+    # the figure's own large type (no app theme over it): readable from the back of a room
+    st.plotly_chart(board_figure(f, trainings, metric, colour), key="teacher_board_chart", theme=None)
     table = pd.DataFrame({
         "#": list(range(1, len(trainings) + 1)),
         f.t("teacher.board.model"): [f.t(f"model.{b.model}") if b.model else "—" for b in trainings],
-        f.t("teacher.board.lr"): [b.lr for b in trainings],
+        f.t("teacher.board.lr"): ["—" if b.lr is None else format_number(b.lr, f.lang, "g") for b in trainings],
         f.t("teacher.board.batch"): [b.batch for b in trainings],
         f.t("teacher.board.epochs"): [f"{format_number(b.epochs, f.lang, 'g')} / {b.epochs_total}" for b in trainings],
         f.t("teacher.board.subset"): [b.subset for b in trainings],
-        f.t("teacher.board.noise"): [b.noise for b in trainings],
-        f.t("teacher.board.psnr_gaussian"): [b.psnr_gaussian for b in trainings],
-        f.t("teacher.board.psnr_speckle"): [b.psnr_speckle for b in trainings],
-        f.t("teacher.board.digits_seen"): [b.digits_seen for b in trainings],
+        f.t("teacher.board.noise"): [noise_label(f, b.noise) for b in trainings],
+        f.t("teacher.board.psnr_gaussian"): [_psnr(b.psnr_gaussian, f) for b in trainings],
+        f.t("teacher.board.psnr_speckle"): [_psnr(b.psnr_speckle, f) for b in trainings],
+        f.t("teacher.board.digits_seen"): ["—" if not b.digits_seen else format_number(b.digits_seen, f.lang, ",")
+                                           for b in trainings],
         f.t("teacher.board.time"): [format_duration(b.seconds, f.lang) if b.seconds else "—" for b in trainings],
         f.t("teacher.board.status"): [f.t(f"teacher.state.{b.status}") for b in trainings],
     })  # fmt: skip
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        f.t("teacher.board.psnr_gaussian"): st.column_config.NumberColumn(format="%.2f"),
-        f.t("teacher.board.psnr_speckle"): st.column_config.NumberColumn(format="%.2f"),
-    })  # fmt: skip
+    st.dataframe(table, hide_index=True, width="stretch")
     active = [b for b in trainings if b.status in ACTIVE]
     for b in active:
         n = trainings.index(b) + 1
