@@ -174,3 +174,32 @@ def test_board_row_and_the_zip_of_all_hand_ins(fresh_store):
     names = zipfile.ZipFile(io.BytesIO(handins_zip(latest))).namelist()
     assert "ИВТ-21/Студент_00_v2.pdf" in names and "ИВТ-21/Студент_00_v2.docx" not in names
     assert "ИВТ-22/Студент_01_v1.docx" in names
+
+
+def test_teacher_stops_a_training_of_this_server_and_a_stored_one(fresh_store, test_digits):
+    from lib.jobs import TrainingJob
+    from lib.noise import NoiseConfig
+    from lib.train import recipe
+    from lib.ui import cache
+
+    ids = seed(fresh_store, 1, 1, np.random.default_rng(4))
+    stored = fresh_store.create_training(ids[0], settings={"train": {"model": "seed", "lr": 0.01, "batch_size": 64}},
+                                         epochs_total=3, check_room=False)  # fmt: skip
+    fresh_store.update_training(stored.id, status="running")
+    queue = cache.training_queue()
+    job = TrainingJob(recipe("classroom", model="seed", epochs=1, limit=100), NoiseConfig(), test_digits,
+                      test_digits, queue)  # fmt: skip
+    job.state = "queued"
+    queue.enter(job)  # waiting for a slot: listed, never computing
+    try:
+        at = page("app_pages/teacher.py", lang="ru")
+        login(at, PASSWORD)
+        next(b for b in at.button if b.label == t("teacher.stop", "ru")).click().run()
+        no_exception(at)
+        assert job.stop_event.is_set() and job.stop_reason == "teacher"
+        number = len(fresh_store.trainings(ids[0]))  # the running one is the last on the board
+        next(b for b in at.button if b.label == t("teacher.stop_n", "ru", n=number)).click().run()
+        no_exception(at)
+        assert fresh_store.training(ids[0], stored.id).stop_reason == "teacher"
+    finally:
+        queue.leave(job)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
+import time
 
 import streamlit as st
 
@@ -23,6 +25,7 @@ WORKSPACE_PARAM = "ws"  # the workspace id in the page address: the link that br
 CLASS_PARAM = "class"  # the class code in the link the teacher hands out
 CONCLUSIONS = "conclusions"  # the store's text key of the student's conclusions
 MAX_CONCLUSIONS = 20_000
+TOUCH_EVERY_S = 60.0  # "last seen" is written at most once a minute per session
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,10 @@ def current_workspace(create: bool = False) -> str | None:
     for candidate in (st.session_state.get(WORKSPACE_KEY), st.query_params.get(WORKSPACE_PARAM)):
         if valid_workspace_id(candidate) and db.workspace(candidate) is not None:
             st.session_state[WORKSPACE_KEY] = candidate
+            now = time.monotonic()
+            if now - st.session_state.get("workspace_touched", -math.inf) > TOUCH_EVERY_S:
+                db.touch(candidate)  # "last seen" on the teacher's page
+                st.session_state["workspace_touched"] = now
             return candidate
     if not create:
         return None
