@@ -203,3 +203,21 @@ def test_teacher_stops_a_training_of_this_server_and_a_stored_one(fresh_store, t
         assert fresh_store.training(ids[0], stored.id).stop_reason == "teacher"
     finally:
         queue.leave(job)
+
+
+def test_class_settings_are_saved_in_the_store(fresh_store, monkeypatch):
+    monkeypatch.delenv("CLASSROOM_TRAIN_MAX_IMAGES", raising=False)  # the environment would win
+    at = page("app_pages/teacher.py", lang="ru")
+    login(at, PASSWORD)
+    labels = {w.label: w for w in at.text_input}
+    labels[t("teacher.set.course", "ru")].input("Нейронные сети")
+    at.number_input(key="teacher_set_training_max_images").set_value(120_000)
+    at.number_input(key="teacher_set_expiry_days").set_value(14)
+    next(b for b in at.button if b.label == t("teacher.set.save", "ru")).click().run()
+    no_exception(at)
+    saved = fresh_store.class_settings()
+    assert saved["course"] == "Нейронные сети" and saved["training_max_images"] == 120_000
+    assert saved["expiry_days"] == 14
+    from lib.ui.cache import training_setting
+
+    assert training_setting("max_images") == 120_000  # the training page's cap follows the teacher's setting
