@@ -286,6 +286,7 @@ class TrainingJob:
     training_id: int | None = None  # its row in the store
     resume: dict[str, Any] | None = None  # a per-epoch state to continue from (lib.train's `resume`)
     model_id: int | None = None  # the kept model's id in the store, once kept
+    number: int = 0  # "My model <number>": the name is shown in the page's language, so the number is kept
     _beat_at: float = 0.0
     loss_points: list[tuple[float, float]] = field(default_factory=list)  # (epochs done, smoothed batch loss)
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -348,7 +349,8 @@ class TrainingJob:
             kept = self.store.add_model(
                 self.workspace_id, display_name=self.name, checkpoint=to_bytes(ckpt),
                 architecture=ckpt.model_config.name, source="partial" if partial else "trained",
-                config=training_settings(self.config, self.noise), history=ckpt.history, metrics=ckpt.metrics,
+                config=training_settings(self.config, self.noise) | {"name": self.name, "number": self.number},
+                history=ckpt.history, metrics=ckpt.metrics,
                 best_psnr=best_psnr(ckpt.history), epochs=float(ckpt.train.get("epochs_run", 0.0)),
                 training_id=self.training_id, enforce_quota=False,
             )  # fmt: skip
@@ -523,7 +525,8 @@ def checkpoint_from_state(settings: dict[str, Any], state: dict[str, Any]) -> Ch
 
 def start_job(store: Any, workspace_id: str, config: TrainConfig, noise: NoiseConfig, train_digits: Digits,
               val_digits: Digits, queue: TrainingQueue, registry: WorkspaceJobs, name: str,
-              device: torch.device | str = "cpu", resume_training: int | None = None) -> TrainingJob:  # fmt: skip
+              device: torch.device | str = "cpu", resume_training: int | None = None,
+              number: int = 0) -> TrainingJob:  # fmt: skip
     """Register a training in the store (or re-queue an interrupted one to resume it) and start it.
 
     Raises lib.store's TrainingBusy when the workspace already has a training queued or running (one per
@@ -531,15 +534,18 @@ def start_job(store: Any, workspace_id: str, config: TrainConfig, noise: NoiseCo
     """
     resume = None
     if resume_training is None:
-        info = store.create_training(workspace_id, settings=training_settings(config, noise),
+        extra = {"name": name, "number": number}
+        info = store.create_training(workspace_id, settings=training_settings(config, noise) | extra,
                                      epochs_total=config.epochs, runner=RUNNER)  # fmt: skip
     else:
         info = store.restart_training(workspace_id, resume_training, runner=RUNNER)
         config, noise = settings_configs(info.settings)
+        number = int(info.settings.get("number", number))
         blob = store.resume_state(workspace_id, info.id) if info.has_resume_state else None
         resume = state_from_bytes(blob) if blob else None  # no whole epoch yet: it starts from the beginning
     job = TrainingJob(config, noise, train_digits, val_digits, queue, device, owner=workspace_id, name=name,
-                      store=store, workspace_id=workspace_id, training_id=info.id, resume=resume)  # fmt: skip
+                      store=store, workspace_id=workspace_id, training_id=info.id, resume=resume,
+                      number=number)  # fmt: skip
     registry.set_job(workspace_id, job)
     job.start()
     return job

@@ -36,6 +36,7 @@ class LoadedModel:
     key: str
     checkpoint: ckpt_io.Checkpoint
     model: nn.Module
+    name: str = ""  # a workspace model's display name (shipped models are named by their file)
 
 
 @st.cache_resource(show_spinner=False)
