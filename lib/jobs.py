@@ -233,8 +233,10 @@ class TrainingQueue:
         return QueueInfo(place, len(running), len(waiting), self.capacity, free_at[0])
 
     # sessions that are gone -----------------------------------------------------------------------
-    def reap(self, session_alive: Callable[[str], bool], grace: float = 15.0, now: float | None = None) -> list:
-        """Stop jobs whose session has been gone for `grace` seconds (a reload reconnects within that)."""
+    def reap(self, session_alive: Callable[[str], bool], grace: float | Callable[[TrainingJob], float] = 15.0,
+             now: float | None = None) -> list:  # fmt: skip
+        """Stop jobs whose owner (a session, or a workspace with no open session) has been gone for `grace`
+        seconds (a number, or a function of the job: a workspace's training waits the teacher's idle time)."""
         now = time.monotonic() if now is None else now
         stopped = []
         for job in self.jobs():
@@ -242,7 +244,8 @@ class TrainingQueue:
                 self._gone_since.pop(id(job), None)
                 continue
             since = self._gone_since.setdefault(id(job), now)
-            if now - since >= grace and not job.stop_event.is_set():
+            limit = grace(job) if callable(grace) else grace
+            if now - since >= limit and not job.stop_event.is_set():
                 job.stop(reason="session_ended")
                 stopped.append(job)
         return stopped

@@ -282,3 +282,26 @@ def workspace_models(workspace_id: str | None, lang: str, device: Any) -> dict[s
         if built is not None:
             out[model_key(info.id)] = LoadedModel(model_key(info.id), built[0], built[1], model_title(info, lang))
     return out
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def image_original(workspace_id: str, image_id: int) -> bytes:
+    """A kept upload's bounded original (PNG), read once per server (kept images never change)."""
+    return store().image_original(workspace_id, image_id) or b""
+
+
+def _save_text(workspace_id: str, key: str, widget_key: str) -> None:
+    try:
+        store().set_text(workspace_id, key, st.session_state.get(widget_key, ""))
+    except StoreError:
+        log.warning("a text of an unknown workspace not saved")
+
+
+def student_text(lang: str, workspace_id: str, key: str, height: int = 160) -> str:
+    """A text area for the student's own words, kept in the workspace when it changes (and read back)."""
+    widget_key = f"ws_text_{key}"
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = store().texts(workspace_id).get(key, "")
+    return st.text_area(t(f"store.text.{key}", lang), key=widget_key, height=height, max_chars=20_000,
+                        help=t(f"store.text.{key}_help", lang), on_change=_save_text,
+                        args=(workspace_id, key, widget_key))  # fmt: skip
