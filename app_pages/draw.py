@@ -1,12 +1,16 @@
 """Draw a digit: the canvas goes through to_mnist step by step, gets noise and is cleaned by every model."""
 
+from dataclasses import asdict
+
 import streamlit as st
 
 from lib.canvas import canvas_to_image, check_drawing
 from lib.lab import clean_digit
 from lib.preprocess import check_digit, to_mnist_steps
 from lib.report import ReportItem
-from lib.ui import cache
+from lib.store import StoreError
+from lib.store.items import cleaned_to_record
+from lib.ui import cache, workspace
 from lib.ui.frame import frame
 from lib.ui.outside import remember_digit
 from lib.ui.style import CANVAS_BOX, canvas_side, column_width
@@ -77,10 +81,31 @@ def canvas_part() -> None:
         st.markdown(f"**{f.t('draw.result')}**")
         render_cleaned(f, cleaned, noise_added=noise is not None, key="draw")
         if st.button(f.t("draw.add_to_report"), key="draw_add_report"):
-            items = st.session_state.setdefault(REPORT, [])
-            name = f.t("draw.item_name", n=len(items) + 1)
-            items.append(ReportItem(name, cleaned, "drawn", noise, int(seed), steps))
-            st.toast(f.t("draw.added", n=len(items)))
+            if f.workspace_id:  # kept in the workspace first: the report reads it back from there
+                try:
+                    n = keep_drawing(f.workspace_id, steps.final, getattr(result, "json_data", None), cleaned,
+                                     noise, int(seed))  # fmt: skip
+                except StoreError as exc:
+                    st.error(exc.text(f.lang))
+                else:
+                    st.toast(f.t("draw.added", n=n))
+            else:
+                items = st.session_state.setdefault(REPORT, [])
+                name = f.t("draw.item_name", n=len(items) + 1)
+                items.append(ReportItem(name, cleaned, "drawn", noise, int(seed), steps))
+                st.toast(f.t("draw.added", n=len(items)))
+
+
+def keep_drawing(ws: str, digit, strokes, cleaned, noise, seed: int) -> int:
+    """The drawing (28×28 and strokes) and its report row into the store; returns the report's drawing count."""
+    store = workspace.store()
+    n = len(store.report_items(ws, kind="drawn", with_result=False)) + 1
+    name = f.t("draw.item_name", n=n)
+    noise_record = asdict(noise) | {"seed": seed} if noise is not None else None
+    image = store.add_image(ws, source="drawn", prepared=digit, name=name, strokes=strokes, noise=noise_record)
+    settings, pictures = cleaned_to_record(cleaned, noise=noise_record, seed=seed)
+    store.add_report_item(ws, kind="drawn", name=name, image_id=image.id, settings=settings, result=pictures)
+    return n
 
 
 canvas_part()

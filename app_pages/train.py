@@ -8,11 +8,12 @@ import streamlit as st
 from lib import checkpoint as ckpt_io
 from lib.data import train_val_split
 from lib.i18n import format_duration
-from lib.jobs import TrainingJob
+from lib.jobs import RUNNER, STALE_S, TrainingJob, best_psnr, keep_interrupted, settings_configs, start_job
 from lib.models import REGISTRY
+from lib.store import ACTIVE, StoreError, TrainingInfo
 from lib.train import CLASSROOM, SCHEDULES, history_csv, recipe
-from lib.ui import cache
-from lib.ui.frame import add_session_model, frame
+from lib.ui import cache, workspace
+from lib.ui.frame import PENDING_MODEL, add_session_model, frame
 from lib.ui.plots import number_style
 from lib.ui.widgets import noise_controls
 
@@ -23,7 +24,11 @@ SEEN = "train_seen_end"  # the job whose end the page has already redrawn for
 f = frame("page.train")
 st.caption(f.t("train.intro"))
 st.caption(f.t("trainfast.defaults"))
-job: TrainingJob | None = st.session_state.get(JOB)
+ws = f.workspace_id
+registry = workspace.workspace_jobs()
+# The workspace's training, whichever tab or session started it: a reload reattaches to its live progress.
+job: TrainingJob | None = (registry.job(ws) if ws else None) or st.session_state.get(JOB)
+st.session_state[JOB] = job
 busy = job is not None and job.active
 
 left, right = st.columns([1, 2])
@@ -132,10 +137,21 @@ with left:
             seed=int(seed), limit=int(subset), fresh_noise=bool(fresh), val_size=1000, schedule=schedule,
         )  # fmt: skip
         train_part, val_part = train_val_split(cache.train_digits(), 1000)
-        job = TrainingJob(config, noise, train_part, val_part, queue, cache.device(), owner=cache.current_session_id())
-        st.session_state[JOB] = job
-        job.start()
-        st.rerun()  # draw the whole page again: Start greyed out, Stop live, the progress panel polling
+        number = sum(k.startswith(workspace.MODEL_PREFIX) for k in f.models) + 1
+        name = f.t("sidebar.my_model", n=number)
+        try:
+            if ws:  # the workspace owns it: kept in the store as it runs, one per workspace
+                job = start_job(workspace.store(), ws, config, noise, train_part, val_part, queue, registry, name,
+                                cache.device(), number=number)  # fmt: skip
+            else:  # the store is unreachable: a training of this session only
+                job = TrainingJob(config, noise, train_part, val_part, queue, cache.device(),
+                                  owner=cache.current_session_id(), name=name)  # fmt: skip
+                job.start()
+        except StoreError as exc:  # another tab's training runs, or no room for one more model
+            st.error(exc.text(f.lang))
+        else:
+            st.session_state[JOB] = job
+            st.rerun()  # draw the whole page again: Start greyed out, Stop live, the progress panel polling
     queued = busy and job.state == "queued"
     if stop_col.button(f.t("load.cancel" if queued else "train.stop"), disabled=not busy, key="train_stop",
                        width="stretch"):  # fmt: skip
@@ -168,14 +184,77 @@ def curve(history: list[dict[str, float]], running: list[tuple[float, float]]) -
 
 
 def register_result(job: TrainingJob) -> None:
-    """Add the finished model to this session's picker, once."""
+    """Select the finished model in the picker, once (a workspace's model is already in the store)."""
     runs = st.session_state.setdefault(RUNS, [])
     if any(r is job for r in runs):
         return
     runs.append(job)
-    name = f"{job.config.model}-{len(runs)}-{time.strftime('%H%M%S')}"
-    add_session_model(cache.LoadedModel(f"session:{name}", job.result, job.result.build(cache.device())), select=True)
+    if job.model_id is not None:
+        st.session_state[PENDING_MODEL] = workspace.model_key(job.model_id)
+        return
+    name = job.name or f"{job.config.model}-{len(runs)}-{time.strftime('%H%M%S')}"
+    add_session_model(cache.LoadedModel(f"session:{name}", job.result, job.result.build(cache.device()), name),
+                      select=True)  # fmt: skip
     job.name = name
+
+
+def training_name(info: TrainingInfo) -> str:
+    """The name a training's model gets, in the page's language (its number is kept with its settings)."""
+    number = info.settings.get("number")
+    return f.t("sidebar.my_model", n=number) if number else info.settings.get("name") or str(info.id)
+
+
+def interrupted_panel() -> None:
+    """Trainings a stopped server cut off: «interrupted at epoch k of N» with Resume and Keep as it is."""
+    store = workspace.store()
+    for info in store.trainings(ws, statuses=("interrupted",))[:3]:
+        name = training_name(info)
+        if info.resume_epoch:
+            st.warning(f.t("store.train.interrupted", name=name, k=info.resume_epoch, n=info.epochs_total))
+        else:
+            st.warning(f.t("store.train.interrupted_none", name=name))
+        c1, c2 = st.columns(2)
+        if c1.button(f.t("store.train.resume"), key=f"resume_{info.id}", type="primary", disabled=busy,
+                     help=f.t("store.train.resume_help", k=info.resume_epoch + 1), width="stretch"):  # fmt: skip
+            train_part, val_part = train_val_split(cache.train_digits(), 1000)
+            config, noise = settings_configs(info.settings)
+            try:
+                resumed = start_job(store, ws, config, noise, train_part, val_part, cache.training_queue(), registry,
+                                    name, cache.device(), resume_training=info.id)  # fmt: skip
+            except StoreError as exc:
+                st.error(exc.text(f.lang))
+            else:
+                st.session_state[JOB] = resumed
+                st.rerun()
+        keep_label = "store.train.keep" if info.resume_epoch else "store.train.discard"
+        if c2.button(f.t(keep_label), key=f"keep_{info.id}", width="stretch"):
+            model_id = keep_interrupted(store, ws, info.id, name)
+            if model_id is not None:
+                st.session_state[PENDING_MODEL] = workspace.model_key(model_id)
+            st.rerun()
+
+
+def foreign_active() -> TrainingInfo | None:
+    """A queued or running training of this workspace that this server process does not run (another process,
+    or one that stopped: those turn 'interrupted' once their heartbeat is STALE_S old)."""
+    store = workspace.store()
+    rows = store.trainings(ws, statuses=ACTIVE)
+    if not rows or (job is not None and job.active and job.training_id == rows[0].id):
+        return None
+    if store.mark_interrupted(STALE_S, keep_runner=RUNNER):
+        rows = store.trainings(ws, statuses=ACTIVE)
+    return rows[0] if rows else None
+
+
+@st.fragment(run_every=2.0)
+def foreign_panel() -> None:
+    """Progress of the workspace's training run elsewhere, read from the store until it ends or is interrupted."""
+    info = foreign_active()
+    if info is None:
+        st.rerun(scope="app")
+    p = info.progress
+    st.info(f.t("store.train.elsewhere", epoch=p.get("epoch", 0), epochs=info.epochs_total))
+    st.progress(min(info.epochs_done / max(info.epochs_total, 1), 1.0))
 
 
 def show_progress(job: TrainingJob) -> None:
@@ -237,6 +316,10 @@ def progress_panel() -> None:
 
 
 with right:
+    if ws:
+        interrupted_panel()
+        if not busy and foreign_active() is not None:
+            foreign_panel()
     progress_panel()
     with st.expander(f.t("train.load_header")):
         weights_file = st.file_uploader(
@@ -249,9 +332,21 @@ with right:
                 st.error(f.t("train.load_failed", error=exc.text(f.lang)))
             else:
                 name = weights_file.name.removesuffix(".pt")
-                loaded_model = cache.LoadedModel(f"session:{name}", loaded, loaded.build(cache.device()))
-                add_session_model(loaded_model, select=True)
-                st.session_state["train_loaded_id"] = weights_file.file_id
-                st.rerun()
+                try:
+                    if ws:  # kept first, then shown: the picker reads it back from the store
+                        kept = workspace.store().add_model(
+                            ws, display_name=name, checkpoint=weights_file.getvalue(), source="uploaded",
+                            architecture=loaded.model_config.name, history=loaded.history, metrics=loaded.metrics,
+                            best_psnr=best_psnr(loaded.history), epochs=float(loaded.train.get("epochs_run", 0.0)),
+                        )  # fmt: skip
+                        st.session_state[PENDING_MODEL] = workspace.model_key(kept.id)
+                    else:
+                        loaded_model = cache.LoadedModel(f"session:{name}", loaded, loaded.build(cache.device()), name)
+                        add_session_model(loaded_model, select=True)
+                except StoreError as exc:
+                    st.error(exc.text(f.lang))
+                else:
+                    st.session_state["train_loaded_id"] = weights_file.file_id
+                    st.rerun()
         if st.session_state.get("train_loaded_id"):
             st.success(f.t("train.loaded"))

@@ -7,9 +7,13 @@ import streamlit as st
 from lib.lab import clean_digit
 from lib.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES, PreprocessError, open_image, to_mnist_steps
 from lib.report import ReportItem, has_noisy_column, report_parameters, report_zip, sheet_png
+from lib.report.build import noise_of_record
 from lib.report.content import AppliedNoise
 from lib.report.layout import noise_text
-from lib.ui import cache
+from lib.store import StoreError
+from lib.store.blobs import ORIGINAL_MAX_SIDE, bounded_png
+from lib.store.items import record_to_cleaned
+from lib.ui import cache, workspace
 from lib.ui.frame import frame
 from lib.ui.handin import render_report_panel
 from lib.ui.outside import remember_digit
@@ -44,34 +48,84 @@ files = st.file_uploader(f.t("upload.files"), type=["png", "jpg", "jpeg", "webp"
                          accept_multiple_files=True, key="upload_files",
                          max_upload_size=MAX_UPLOAD_BYTES // 2**20)  # fmt: skip
 models = comparison_models(f)
+ws = f.workspace_id
+preprocessing = {"invert": invert, "threshold": threshold, "contrast": contrast}
+
+
+def failed(name: str, exc: Exception) -> None:
+    """One file's problem in the student's language; the other files go on."""
+    if isinstance(exc, PreprocessError):
+        st.error(f.t("upload.failed", name=name, reason=f.t(f"upload.error.{exc.code}", **exc.params)))
+    else:  # an unforeseen decoder problem in one file must not stop the others
+        logging.getLogger(__name__).error("could not process an upload (%s)", type(exc).__name__)
+        st.error(f.t("upload.failed", name=name, reason=f.t("upload.error.unexpected")))
+
+
+def keep_uploads(ws: str) -> None:
+    """New files go into the workspace (a bounded original and the prepared 28×28) before they are shown."""
+    kept: set[str] = st.session_state.setdefault("upload_kept", set())
+    for upload in files or []:
+        if upload.file_id in kept:
+            continue
+        try:
+            original = bounded_png(open_image(upload.getvalue()))
+            steps = to_mnist_steps(open_image(original), invert=invert, threshold=threshold, contrast=contrast)
+            workspace.store().add_image(ws, source="photo", prepared=steps.final, name=upload.name,
+                                        original=original, preprocessing=preprocessing)  # fmt: skip
+        except StoreError as exc:  # full: the message says what to do; nothing kept is lost
+            st.error(f.t("store.upload.too_many", name=upload.name, reason=exc.text(f.lang)))
+        except Exception as exc:  # not kept: tried again with the next settings (invert, threshold)
+            failed(upload.name, exc)
+            continue
+        kept.add(upload.file_id)
+
+
+def remove_image(ws: str, image_id: int) -> None:
+    workspace.store().delete_image(ws, image_id)
+
+
+# (name, image bytes, stored image id): the workspace's kept pictures, or this session's files without a store
+entries: list[tuple[str, bytes, int | None]]
+if ws:
+    keep_uploads(ws)
+    entries = [(info.name, workspace.image_original(ws, info.id), info.id)
+               for info in workspace.store().images(ws, source="photo")]  # fmt: skip
+    if entries:
+        st.caption(f.t("store.upload.saved_help", side=ORIGINAL_MAX_SIDE))
+else:
+    entries = [(upload.name, upload.getvalue(), None) for upload in files or []]
 items: list[ReportItem] = []
-for number, upload in enumerate(files or [], 1):
-    st.subheader(f"{number}. {upload.name}")
+for number, (name, data, image_id) in enumerate(entries, 1):
+    head, remove = st.columns([5, 1], vertical_alignment="bottom")
+    head.subheader(f"{number}. {name}")
+    if image_id is not None:
+        remove.button(f.t("store.upload.remove"), key=f"up_remove_{image_id}", on_click=remove_image,
+                      args=(ws, image_id))  # fmt: skip
     try:
-        steps = to_mnist_steps(open_image(upload.getvalue()), invert=invert, threshold=threshold, contrast=contrast)
-    except PreprocessError as exc:
-        st.error(f.t("upload.failed", name=upload.name, reason=f.t(f"upload.error.{exc.code}", **exc.params)))
-        continue
-    except Exception:  # an unforeseen decoder problem in one file must not stop the others
-        logging.getLogger(__name__).exception("could not process %s", upload.name)
-        st.error(f.t("upload.failed", name=upload.name, reason=f.t("upload.error.unexpected")))
+        steps = to_mnist_steps(open_image(data), invert=invert, threshold=threshold, contrast=contrast)
+    except Exception as exc:
+        failed(name, exc)
         continue
     render_steps(f, steps)
-    remember_digit(upload.name, steps.final)  # Compare runs section 5 on "my digits"
+    remember_digit(name, steps.final)  # Compare runs section 5 on "my digits"
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
     render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}")
-    settings = {"invert": invert, "threshold": threshold, "contrast": contrast}
-    items.append(ReportItem(upload.name, result, "photo", noise, int(seed) + number, steps, settings))
+    items.append(ReportItem(name, result, "photo", noise, int(seed) + number, steps, dict(preprocessing)))
 
-items += st.session_state.get("report_drawings", [])
+if ws:  # the drawings added on "Draw a digit", read back from the workspace with the noise each one got
+    items += [ReportItem(row.name, record_to_cleaned(row.settings, row.result), "drawn", *noise_of_record(row.settings))
+              for row in workspace.store().report_items(ws, kind="drawn") if row.result]  # fmt: skip
+else:
+    items += st.session_state.get("report_drawings", [])
 st.header(f.t("upload.report"))
 if not items:
     st.info(f.t("upload.report_empty"))
+    if ws:  # conclusions can be written (and are kept) before any picture
+        workspace.student_text(f.lang, ws, "conclusions")
 else:
-    procedure = f.t("upload.procedure")
-    preprocessing = {"invert": invert, "threshold": threshold, "contrast": contrast, "procedure": procedure}
     render_report_panel(f, items)
     st.subheader(f.t("report.ui.overview"))
+    preprocessing = preprocessing | {"procedure": f.t("upload.procedure")}
     described = [f"{it.name}: {noise_text(AppliedNoise.of(it.noise, it.seed) if it.noise else None, f.lang, it.source)}"
                  for it in items]  # each image's own noise: drawings keep theirs whatever this page's mode is  # fmt: skip
     parameters = report_parameters(f.lang, noise, int(seed), list(models), preprocessing, described)

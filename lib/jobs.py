@@ -1,8 +1,17 @@
-"""Background training for the app: a job per session, a fair queue per server, a bounded number computing at once."""
+"""Background training for the app: a job per workspace, a fair queue per server, a bounded number computing at once.
+
+A job given a store writes its progress (a heartbeat every few seconds), a resumable state after every whole
+epoch and finally its model into the workspace store, so a reload, another tab or a restarted server finds it.
+"""
 
 from __future__ import annotations
 
+import io
+import logging
 import math
+import os
+import secrets
+import socket
 import threading
 import time
 import traceback
@@ -18,11 +27,47 @@ from lib.data import Digits
 from lib.noise import NoiseConfig
 from lib.train import NoTrainingDigits, Progress, TrainConfig, train
 
+log = logging.getLogger(__name__)
+
 # A first guess of one core's training speed (seconds per image, Table 1 model, the page's default
 # classroom recipe at batch 64, validation included: 6,000 digits × 5 epochs in ≈ 5 s, bench/train_share.py)
 # until this server has measured its own; every finished epoch updates the estimate.
 PRIOR_SECONDS_PER_IMAGE = 0.0002
 CURVE_POINTS = 4000  # loss points kept per job (older ones are thinned, the curve keeps its shape)
+HEARTBEAT_S = 3.0  # a job in the store writes its progress this often (its heartbeat)
+STALE_S = 20.0  # a queued or running training without a heartbeat this long was cut off (server stopped)
+# This server process, as written into the trainings it runs (host, pid and a random part: pids repeat).
+RUNNER = f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def state_to_bytes(state: dict[str, Any]) -> bytes:
+    """A training's per-epoch state (lib.train's on_epoch_state) as bytes for the store."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def state_from_bytes(data: bytes) -> dict[str, Any]:
+    """The per-epoch state back (weights_only: stored bytes never run code)."""
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+
+def training_settings(config: TrainConfig, noise: NoiseConfig) -> dict[str, Any]:
+    """What the store keeps of a training's settings (JSON): the train and noise configs."""
+    from dataclasses import asdict
+
+    return {"train": asdict(config), "noise": asdict(noise)}
+
+
+def settings_configs(settings: dict[str, Any]) -> tuple[TrainConfig, NoiseConfig]:
+    """The train and noise configs back from `training_settings`."""
+    return TrainConfig(**settings["train"]), NoiseConfig(**settings["noise"])
+
+
+def best_psnr(history: list[dict[str, float]]) -> float | None:
+    """The best validation PSNR in a history (None without validation)."""
+    values = [row["val_psnr"] for row in history if isinstance(row.get("val_psnr"), (int, float))]
+    return max(values) if values else None
 
 
 class Turns:
@@ -107,10 +152,14 @@ class TrainingQueue:
             self._waiting.append(job)
             self._cond.notify_all()
 
-    def wait_for_slot(self, job: TrainingJob, poll: float = 0.2) -> bool:
-        """Block until `job` is first in line and a slot is free; False if it was stopped while waiting."""
+    def wait_for_slot(self, job: TrainingJob, poll: float = 0.2, timeout: float | None = None) -> bool:
+        """Block until `job` is first in line and a slot is free; False if it was stopped while waiting, or
+        (still in line) when `timeout` seconds passed."""
+        until = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while True:
+                if until is not None and time.monotonic() >= until and not job.stop_event.is_set():
+                    return False
                 if job.stop_event.is_set():
                     if job in self._waiting:
                         self._waiting.remove(job)
@@ -184,8 +233,10 @@ class TrainingQueue:
         return QueueInfo(place, len(running), len(waiting), self.capacity, free_at[0])
 
     # sessions that are gone -----------------------------------------------------------------------
-    def reap(self, session_alive: Callable[[str], bool], grace: float = 15.0, now: float | None = None) -> list:
-        """Stop jobs whose session has been gone for `grace` seconds (a reload reconnects within that)."""
+    def reap(self, session_alive: Callable[[str], bool], grace: float | Callable[[TrainingJob], float] = 15.0,
+             now: float | None = None) -> list:  # fmt: skip
+        """Stop jobs whose owner (a session, or a workspace with no open session) has been gone for `grace`
+        seconds (a number, or a function of the job: a workspace's training waits the teacher's idle time)."""
         now = time.monotonic() if now is None else now
         stopped = []
         for job in self.jobs():
@@ -193,10 +244,17 @@ class TrainingQueue:
                 self._gone_since.pop(id(job), None)
                 continue
             since = self._gone_since.setdefault(id(job), now)
-            if now - since >= grace and not job.stop_event.is_set():
+            limit = grace(job) if callable(grace) else grace
+            if now - since >= limit and not job.stop_event.is_set():
                 job.stop(reason="session_ended")
                 stopped.append(job)
         return stopped
+
+
+def _utcnow() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def failure_key(exc: BaseException) -> str:
@@ -226,6 +284,13 @@ class TrainingJob:
     error_key: str = ""  # the translation key of the student's explanation
     stop_reason: str = ""  # "user" or "session_ended"
     name: str = ""  # the model's name in the picker once it has joined it
+    store: Any = None  # lib.store.Store: where progress, per-epoch state and the model are kept
+    workspace_id: str = ""
+    training_id: int | None = None  # its row in the store
+    resume: dict[str, Any] | None = None  # a per-epoch state to continue from (lib.train's `resume`)
+    model_id: int | None = None  # the kept model's id in the store, once kept
+    number: int = 0  # "My model <number>": the name is shown in the page's language, so the number is kept
+    _beat_at: float = 0.0
     loss_points: list[tuple[float, float]] = field(default_factory=list)  # (epochs done, smoothed batch loss)
     stop_event: threading.Event = field(default_factory=threading.Event)
     started_at: float = 0.0  # when it got its slot (monotonic)
@@ -247,11 +312,61 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._run, name="training", daemon=True)
         self._thread.start()
 
+    def _save(self, **values: Any) -> None:
+        """Write to the job's training row; a database hiccup is logged, the training goes on."""
+        if self.store is None or self.training_id is None:
+            return
+        try:
+            self.store.update_training(self.training_id, **values)
+        except Exception:
+            log.exception("training %s: could not write its progress", self.training_id)
+
+    def beat(self, force: bool = False) -> None:
+        """Heartbeat: the progress so far into the store, at most every HEARTBEAT_S seconds."""
+        now = time.monotonic()
+        if self.store is None or (not force and now - self._beat_at < HEARTBEAT_S):
+            return
+        self._beat_at = now
+        p = self.snapshot()
+        values: dict[str, Any] = {"status": self.state if self.state in ("queued", "running") else "running"}
+        if p is not None:
+            values["epochs_done"] = float(p.epochs_done)
+            values["progress"] = {"epoch": p.epoch, "epochs": p.epochs, "step": p.step, "steps": p.steps_per_epoch,
+                                  "loss": float(p.loss), "history": [dict(r) for r in p.history]}  # fmt: skip
+        self._save(**values)
+
+    def _on_epoch_state(self, state: dict[str, Any]) -> None:
+        """After every whole epoch: model + optimiser state into the store (resume point)."""
+        self._save(resume_state=state_to_bytes(state), resume_epoch=int(state["epoch"]),
+                   epochs_done=float(state["epoch"]))  # fmt: skip
+
+    def _keep_result(self, final: str) -> None:
+        """The finished ('done') or stopped model into the workspace's store, before the page is told it is there."""
+        if self.store is None or self.result is None:
+            return
+        from lib.checkpoint import to_bytes
+
+        ckpt = self.result
+        partial = final == "stopped"
+        try:
+            kept = self.store.add_model(
+                self.workspace_id, display_name=self.name, checkpoint=to_bytes(ckpt),
+                architecture=ckpt.model_config.name, source="partial" if partial else "trained",
+                config=training_settings(self.config, self.noise) | {"name": self.name, "number": self.number},
+                history=ckpt.history, metrics=ckpt.metrics,
+                best_psnr=best_psnr(ckpt.history), epochs=float(ckpt.train.get("epochs_run", 0.0)),
+                training_id=self.training_id, enforce_quota=False,
+            )  # fmt: skip
+            self.model_id = kept.id
+        except Exception:
+            log.exception("training %s: could not keep its model", self.training_id)
+
     def _on_progress(self, p: Progress) -> None:
         with self._lock:
             self.progress = p
             if not p.epoch_done:
                 self._record_loss(p)
+        self.beat()
         if p.epoch_done:  # learn this server's speed (wall time while taking turns with `running` others)
             running, _ = self.queue.load()
             self.queue.observe(p.train_seconds or p.elapsed, p.images or p.epoch * p.steps_per_epoch *
@@ -271,26 +386,41 @@ class TrainingJob:
             self.loss_points = self.loss_points[::2]
 
     def _run(self) -> None:
-        if not self.queue.wait_for_slot(self):
-            self.state = "stopped"
-            return
+        while not self.queue.wait_for_slot(self, timeout=HEARTBEAT_S if self.store is not None else None):
+            if self.stop_event.is_set():
+                self._save(status="stopped", stop_reason=self.stop_reason or "user", finished_at=_utcnow())
+                self.state = "stopped"
+                return
+            self.beat(force=True)  # still in line: tell the store this server is alive and holds the job
         self.queue.turns.acquire(self)
         try:
+            self._save(status="running", started_at=_utcnow(), runner=RUNNER)
             self.state = "running"
             self.started_at = time.monotonic()
             self.result = train(
                 self.config, self.noise, self.train_digits, self.val_digits, self.device,
                 self._on_progress, self.stop_event, report_every=1,
+                on_epoch_state=self._on_epoch_state if self.store is not None else None, resume=self.resume,
             )  # fmt: skip
-            self.state = "stopped" if self.result.train.get("stopped_by_user") else "done"
+            final = "stopped" if self.result.train.get("stopped_by_user") else "done"
+            self._keep_result_as(final)
+            self.state = final
         except Exception as exc:  # the page shows a message, never a traceback
             self.error = f"{type(exc).__name__}: {exc}"
             self.error_key = failure_key(exc)
+            self._save(status="failed", error=self.error[:2000], finished_at=_utcnow())
             self.state = "failed"
             traceback.print_exc()
         finally:
             self.queue.turns.release(self)
             self.queue.leave(self)
+
+    def _keep_result_as(self, final: str) -> None:
+        """Keep the model, then mark the training row finished (the model first: nothing shown is unsaved)."""
+        self._keep_result(final)
+        self._save(status=final, stop_reason=self.stop_reason if final == "stopped" else "",
+                   epochs_done=float(self.result.train.get("epochs_run", 0.0)), resume_state=None,
+                   finished_at=_utcnow(), model_id=self.model_id)  # fmt: skip
 
     def stop(self, reason: str = "user") -> None:
         """Ask the loop to finish after the current batch (the model so far is kept), or leave the queue."""
@@ -331,3 +461,116 @@ class TrainingJob:
         """Short dict for logs and tests."""
         return {"state": self.state, "epochs": self.result.train.get("epochs_run", 0.0) if self.result else 0.0, "error": self.error,
                 "stop_reason": self.stop_reason}  # fmt: skip
+
+
+class WorkspaceJobs:
+    """Server-wide: each workspace's live training job (one at most) and the sessions that show each workspace.
+
+    A reload or a second tab finds the job here by the workspace id; the watchdog asks `workspace_open` whether
+    any of a workspace's sessions is still connected.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, TrainingJob] = {}
+        self._sessions: dict[str, set[str]] = {}
+
+    def job(self, workspace_id: str) -> TrainingJob | None:
+        """The workspace's latest job started on this server (running or ended), if any."""
+        with self._lock:
+            return self._jobs.get(workspace_id)
+
+    def set_job(self, workspace_id: str, job: TrainingJob) -> None:
+        """Make `job` the workspace's current one."""
+        with self._lock:
+            self._jobs[workspace_id] = job
+
+    def forget_job(self, workspace_id: str, job: TrainingJob) -> None:
+        """Drop an ended job (its model is in the store) so its memory is freed."""
+        with self._lock:
+            if self._jobs.get(workspace_id) is job and not job.active:
+                del self._jobs[workspace_id]
+
+    def seen(self, workspace_id: str, session_id: str) -> None:
+        """A session shows this workspace now."""
+        if not session_id:
+            return
+        with self._lock:
+            self._sessions.setdefault(workspace_id, set()).add(session_id)
+
+    def workspace_open(self, workspace_id: str, session_alive: Callable[[str], bool]) -> bool:
+        """Whether any session that showed the workspace is still connected (ended sessions are forgotten)."""
+        with self._lock:
+            sessions = set(self._sessions.get(workspace_id, ()))
+        alive = {sid for sid in sessions if session_alive(sid)}
+        with self._lock:
+            if alive != sessions:
+                current = self._sessions.get(workspace_id, set())
+                current -= sessions - alive
+                if not current:
+                    self._sessions.pop(workspace_id, None)
+        return bool(alive)
+
+
+def checkpoint_from_state(settings: dict[str, Any], state: dict[str, Any]) -> Checkpoint:
+    """The model as it was after the state's last whole epoch (Keep as it is, for an interrupted training)."""
+    from dataclasses import asdict
+
+    from lib.models import default_config
+
+    config, noise = settings_configs(settings)
+    history = [dict(row) for row in state.get("history", [])]
+    metrics = {k: v for k, v in history[-1].items() if k.startswith("val_")} if history else {}
+    train_info = asdict(config) | {"stopped_by_user": True, "epochs_run": float(state["epoch"]),
+                                   "images_seen": int(state.get("seen", 0)), "interrupted": True}  # fmt: skip
+    return Checkpoint(default_config(config.model), dict(state["model"]), noise, train_info, history, metrics)
+
+
+def start_job(store: Any, workspace_id: str, config: TrainConfig, noise: NoiseConfig, train_digits: Digits,
+              val_digits: Digits, queue: TrainingQueue, registry: WorkspaceJobs, name: str,
+              device: torch.device | str = "cpu", resume_training: int | None = None,
+              number: int = 0) -> TrainingJob:  # fmt: skip
+    """Register a training in the store (or re-queue an interrupted one to resume it) and start it.
+
+    Raises lib.store's TrainingBusy when the workspace already has a training queued or running (one per
+    workspace, whatever the number of tabs) and QuotaExceeded when its model would not fit.
+    """
+    resume = None
+    if resume_training is None:
+        extra = {"name": name, "number": number}
+        info = store.create_training(workspace_id, settings=training_settings(config, noise) | extra,
+                                     epochs_total=config.epochs, runner=RUNNER)  # fmt: skip
+    else:
+        info = store.restart_training(workspace_id, resume_training, runner=RUNNER)
+        config, noise = settings_configs(info.settings)
+        number = int(info.settings.get("number", number))
+        blob = store.resume_state(workspace_id, info.id) if info.has_resume_state else None
+        resume = state_from_bytes(blob) if blob else None  # no whole epoch yet: it starts from the beginning
+    job = TrainingJob(config, noise, train_digits, val_digits, queue, device, owner=workspace_id, name=name,
+                      store=store, workspace_id=workspace_id, training_id=info.id, resume=resume,
+                      number=number)  # fmt: skip
+    registry.set_job(workspace_id, job)
+    job.start()
+    return job
+
+
+def keep_interrupted(store: Any, workspace_id: str, training_id: int, name: str) -> int | None:
+    """Keep an interrupted training's model as it was after its last whole epoch; returns the model id (None when
+    no epoch had finished: nothing to keep). The training is marked 'kept' either way."""
+    info = store.training(workspace_id, training_id)
+    if info is None:
+        return None
+    blob = store.resume_state(workspace_id, training_id) if info.has_resume_state else None
+    model_id = None
+    if blob:
+        from lib.checkpoint import to_bytes
+
+        ckpt = checkpoint_from_state(info.settings, state_from_bytes(blob))
+        kept = store.add_model(workspace_id, display_name=name, checkpoint=to_bytes(ckpt),
+                               architecture=ckpt.model_config.name, source="partial", config=info.settings,
+                               history=ckpt.history, metrics=ckpt.metrics, best_psnr=best_psnr(ckpt.history),
+                               epochs=float(ckpt.train["epochs_run"]), training_id=training_id,
+                               enforce_quota=False)  # fmt: skip
+        model_id = kept.id
+    store.update_training(training_id, status="kept", resume_state=None, model_id=model_id, finished_at=_utcnow())
+    return model_id

@@ -94,6 +94,22 @@ class Adam:
             torch._foreach_add_(denom, self.eps)
             torch._foreach_addcdiv_(params, exp_avg, denom, value=-self.lr / (1.0 - self.beta1**t))
 
+    def state_dict(self) -> dict:
+        """The moments, step counts and current lr/beta1 (plain tensors and numbers: torch.save-able)."""
+        return {"exp_avg": [m.detach().cpu().clone() for m in self.exp_avg],
+                "exp_avg_sq": [v.detach().cpu().clone() for v in self.exp_avg_sq],
+                "steps": list(self.steps), "lr": self.lr, "beta1": self.beta1}  # fmt: skip
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from `state_dict()`'s output (same parameters in the same order)."""
+        if len(state["exp_avg"]) != len(self.params):
+            raise ValueError("optimiser state is for a different set of parameters")
+        for mine, saved in zip(self.exp_avg + self.exp_avg_sq, list(state["exp_avg"]) + list(state["exp_avg_sq"])):
+            mine.copy_(saved)
+        self.steps = [int(k) for k in state["steps"]]
+        self.lr, self.beta1 = float(state["lr"]), float(state["beta1"])
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients (drop them, or zero them in place)."""
         for p in self.params:

@@ -214,8 +214,14 @@ def train(
     stop_event: threading.Event | None = None,
     report_every: int = 50,
     model_config: Any = None,
+    on_epoch_state: Callable[[dict[str, Any]], None] | None = None,
+    resume: dict[str, Any] | None = None,
 ) -> Checkpoint:
     """Train a registered model; returns a checkpoint with history (stops early on the loss criterion).
+
+    on_epoch_state gets, after every whole epoch, everything needed to continue (`resume_state` layout:
+    model and optimiser state, both generators, history); passing that dict back as `resume` continues
+    from the next epoch with the same numbers an uninterrupted run would give.
 
     Under torchrun (torch.distributed initialised) every process trains its own share of each epoch's
     digits with its own noise, gradients are averaged by DistributedDataParallel, and every process
@@ -258,7 +264,18 @@ def train(
     rank_digits: list[int] = []
     start = time.perf_counter()
     stopped = False
-    for epoch in range(1, config.epochs + 1):
+    first_epoch = 1
+    if resume is not None:  # everything above was rebuilt as at the start; now continue where the state says
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        g.set_state(resume["generator"])
+        g_local.set_state(resume["generator_local"])
+        step_count, seen = int(resume["step_count"]), int(resume["seen"])
+        train_seconds = float(resume["train_seconds"])
+        history = [dict(row) for row in resume["history"]]
+        start -= float(history[-1]["seconds"]) if history else 0.0
+        first_epoch = int(resume["epoch"]) + 1
+    for epoch in range(first_epoch, config.epochs + 1):
         net.train()
         order = torch.randperm(n, generator=g)  # the same permutation in every process
         mine = order[rank * share : (rank + 1) * share].to(device)  # this process's disjoint share
@@ -343,6 +360,13 @@ def train(
                     train_seconds,
                 )
             )
+        if on_epoch_state is not None and not partial and rank == 0:
+            on_epoch_state(
+                {"epoch": epoch, "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                 "optimizer": optimizer.state_dict(), "generator": g.get_state(),
+                 "generator_local": g_local.get_state().cpu(), "step_count": step_count, "seen": seen,
+                 "train_seconds": train_seconds, "history": [dict(r) for r in history]}
+            )  # fmt: skip
         if stopped or row["train_loss"] <= config.stop_loss:
             break
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -56,6 +58,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.apptest)
 
 
+# The app keeps students' work in a database; tests (and the servers they start) use a throwaway one, never
+# a real class's data.
+os.environ["CLASSROOM_DATA_DIR"] = tempfile.mkdtemp(prefix="classroom-test-")
+os.environ.pop("CLASSROOM_DB_URL", None)
+
+
 @pytest.fixture(scope="session")
 def train_digits():
     return load_split("train")
@@ -69,13 +77,3 @@ def test_digits():
 @pytest.fixture(autouse=True)
 def _few_threads():
     torch.set_num_threads(2)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _store_in_a_temporary_folder(tmp_path_factory):
-    """Pages open the workspace store: in tests it lives in a fresh folder, never in the user's data folder."""
-    import os
-
-    if not os.environ.get("CLASSROOM_DB_URL"):
-        os.environ.setdefault("CLASSROOM_DATA_DIR", str(tmp_path_factory.mktemp("store")))
-    yield

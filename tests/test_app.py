@@ -183,8 +183,9 @@ def test_tiny_training_run_joins_the_model_picker():
     no_exception(at)
     assert job.name and mine in at.sidebar.selectbox(key="keep_model").options
     assert job.name in at.sidebar.selectbox(key="keep_model").help  # the full name is in the picker's help
-    assert any(k.startswith("session:") for k in at.session_state["session_models"])
-    assert at.session_state["keep_model"] == f"session:{job.name}"  # the new model is selected
+    assert job.model_id is not None  # kept in the workspace's store before the page showed it
+    assert at.session_state["keep_model"] == f"workspace:{job.model_id}"  # the new model is selected
+    assert at.query_params["w"] == job.workspace_id  # the workspace id is in the page address
     assert len(at.get("download_button")) == 2
 
 

@@ -31,20 +31,20 @@ def test_hand_in_keeps_conclusions_and_every_version(test_digits):
     assert any(t("report.ui.prompt.groups", "ru") in m.value for m in at.markdown)
     at.text_input(key="report_student").input("Иванова Мария").run()
     at.text_input(key="report_group").input("ИВТ-21").run()
-    at.text_area(key="report_conclusions").input(CONCLUSIONS).run()
+    at.text_area(key="ws_text_conclusions").input(CONCLUSIONS).run()
     no_exception(at)
     workspace = at.session_state["workspace_id"]
     db = Store.open()
     assert db.texts(workspace)["conclusions"] == CONCLUSIONS  # kept before any hand-in
     assert db.workspace(workspace).display_name == "Иванова Мария"
-    assert workspace in at.query_params["ws"]  # the page address brings the student back
+    assert workspace in at.query_params["w"]  # the page address brings the student back
 
     db.set_class_setting("course", "Нейронные сети и глубокое обучение")  # the teacher's settings: the title block
     db.set_class_setting("lab_title", "Лабораторная работа № 4")
     at.button(key="report_handin").click().run()
     no_exception(at)
     assert any(s.value.startswith("Работа сдана: версия 1,") for s in at.success)
-    at.text_area(key="report_conclusions").input(CONCLUSIONS + " Исправлено.").run()
+    at.text_area(key="ws_text_conclusions").input(CONCLUSIONS + " Исправлено.").run()
     at.button(key="report_handin").click().run()
     no_exception(at)
 

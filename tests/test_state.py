@@ -186,10 +186,10 @@ def test_a_trained_model_stays_selected_on_every_page():
     job = at.session_state["train_job"]
     job.join(timeout=120)
     assert job.state == "done", job.summary()
+    mine = f"workspace:{job.model_id}"  # kept in the workspace's store when it finished
     deadline = time.time() + 30
-    while time.time() < deadline and not job.name:
-        at.run()  # the progress panel notices the finished job, names it and selects it
-    mine = f"session:{job.name}"
+    while time.time() < deadline and at.session_state["keep_model"] != mine:
+        at.run()  # the progress panel notices the finished job and selects its model
     assert job.name and at.session_state["keep_model"] == mine
     label = t("sidebar.my_model", "ru", n=1)
     for path in ("app_pages/noise_lab.py", "app_pages/inside.py", "app_pages/train.py", "app_pages/noise_lab.py"):

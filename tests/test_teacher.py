@@ -51,8 +51,8 @@ def test_lockout_doubles_after_the_free_tries_and_a_success_clears_it():
 @pytest.fixture()
 def fresh_store(tmp_path, monkeypatch):
     """The page's store in a fresh SQLite file, and the teacher password set in the environment."""
-    from lib.ui.handin import store
     from lib.ui.teacher import lockout
+    from lib.ui.workspace import store
 
     monkeypatch.setenv("CLASSROOM_DB_URL", f"sqlite:///{tmp_path / 'class.db'}")
     monkeypatch.setenv("CLASSROOM_TEACHER_PASSWORD", PASSWORD)
@@ -100,7 +100,7 @@ def test_without_a_password_the_page_explains_and_shows_nothing(fresh_store, mon
 def test_wrong_password_refused_and_students_cannot_reach_data_by_address(fresh_store):
     ids = seed(fresh_store, 3, 2, np.random.default_rng(1))
     at = page("app_pages/teacher.py", lang="ru")
-    at.query_params["ws"] = ids[0]  # a student's own workspace link, and made-up parameters
+    at.query_params["w"] = ids[0]  # a student's own workspace link, and made-up parameters
     at.query_params["teacher"] = "1"
     at.query_params["tab"] = "class"
     at.run()

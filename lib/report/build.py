@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from lib.i18n import t
+from lib.noise import NoiseConfig
 from lib.report.content import (
     AppliedNoise,
     ImageResult,
@@ -47,6 +48,20 @@ def model_info(key: str, checkpoint: Any, lang: str, own_name: str | None = None
         history=[dict(row) for row in checkpoint.history],
         metrics=dict(checkpoint.metrics),
     )
+
+
+def noise_of_record(settings: dict[str, Any]) -> tuple[NoiseConfig | None, int | None]:
+    """The noise and seed a stored report row records (`{"noise": {kind, mean, var, speckle, clip, seed}}`)."""
+    record = settings.get("noise")
+    if not isinstance(record, dict):
+        return None, None
+    fields = {k: record[k] for k in ("kind", "mean", "var", "speckle", "clip") if k in record}
+    try:
+        noise = NoiseConfig(**fields)
+    except (TypeError, ValueError):
+        return None, None
+    seed = record.get("seed", settings.get("seed"))
+    return noise, int(seed) if isinstance(seed, (int, float)) else None
 
 
 def image_result(item: ReportItem) -> ImageResult:
@@ -92,6 +107,14 @@ def preparation(item: ReportItem) -> Preparation | None:
     return Preparation(item.name, item.source, pictures, dict(item.settings))
 
 
+def kept_preparation(item: ReportItem) -> Preparation:
+    """Task 3 for a digit kept without its intermediate pictures (a drawing read back): the result and its noise."""
+    pictures = [PreparationStep("report.prep.prepared", np.asarray(item.result.clean))]
+    if item.result.noise_added:
+        pictures.append(PreparationStep("report.prep.noise", np.clip(item.result.noisy, 0, 1)))
+    return Preparation(item.name, item.source, pictures, dict(item.settings))
+
+
 def build_report(
     items: Sequence[ReportItem],
     models: Sequence[ModelInfo],
@@ -103,7 +126,7 @@ def build_report(
     if not items:
         raise ValueError("the report needs at least one image")
     ordered = sorted(items, key=lambda it: it.source != "photo")
-    prep = next((p for p in (preparation(it) for it in ordered) if p is not None), None)
+    prep = next((p for p in (preparation(it) for it in ordered) if p is not None), None) or kept_preparation(items[0])
     used = {key for item in items for key in item.result.outputs}
     return Report(
         lang=lang,

@@ -527,6 +527,22 @@ class Store:
         with self._write() as session:
             return session.execute(query.values(status="interrupted")).rowcount
 
+    def restart_training(self, workspace_id: str, training_id: int, runner: str = "") -> TrainingInfo:
+        """Queue an interrupted training again (Resume); TrainingBusy if another one is queued or running."""
+        with self._write() as session:
+            self._lock_workspace(session, workspace_id)
+            active = session.scalar(select(func.count()).where(s.Training.workspace_id == workspace_id,
+                                                               s.Training.status.in_(ACTIVE)))  # fmt: skip
+            if active:
+                raise TrainingBusy("a training of this workspace is already queued or running", "training_busy")
+            done = session.execute(update(s.Training).where(s.Training.workspace_id == workspace_id,
+                                                            s.Training.id == training_id)
+                                   .values(status="queued", runner=runner, heartbeat_at=s.utcnow(),
+                                           finished_at=None)).rowcount  # fmt: skip
+            if not done:
+                raise UnknownWorkspace("no such training in this workspace", "unknown_training")
+        return self.training(workspace_id, training_id)  # type: ignore[return-value]
+
     def interrupt_runner(self, runner: str) -> int:
         """Mark every queued or running training of a runner (a process that starts afresh) as interrupted."""
         with self._write() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
@@ -36,6 +37,7 @@ class LoadedModel:
     key: str
     checkpoint: ckpt_io.Checkpoint
     model: nn.Module
+    name: str = ""  # a workspace model's display name (shipped models are named by their file)
 
 
 @st.cache_resource(show_spinner=False)
@@ -80,7 +82,7 @@ def training_setting(name: str) -> int:
     value = os.environ.get(f"CLASSROOM_TRAIN_{name.upper()}")
     if value is None:
         try:
-            from lib.ui.handin import store
+            from lib.ui.workspace import store
 
             value = store().class_settings().get(f"training_{name}")
         except Exception:  # no store reachable: the other sources hold
@@ -115,11 +117,33 @@ def current_session_id() -> str:
 
 
 def _watch(queue: TrainingQueue, period: float = 5.0) -> None:
-    """Server-wide watchdog: stop the trainings of sessions that have ended (closed tab, lost connection)."""
+    """Server-wide watchdog: a workspace's training stops (its model kept) once no page of the workspace has
+    been open for the teacher's idle time (default 15 min); a session's own training 15 s after it ended."""
+    from lib.ui import workspace
+
+    registry = workspace.workspace_jobs()
+    idle = {"seconds": 15 * 60.0, "read_at": -1e9}
+
+    def idle_seconds() -> float:
+        if time.monotonic() - idle["read_at"] > 60:  # the teacher's setting, read once a minute
+            idle["read_at"] = time.monotonic()
+            with contextlib.suppress(Exception):  # the database unreachable: the last value holds
+                idle["seconds"] = 60.0 * float(workspace.store().class_setting("idle_minutes"))
+        return idle["seconds"]
+
+    def owner_alive(job_owner: str) -> bool:
+        workspace_owned = any(j.owner == job_owner and j.workspace_id for j in queue.jobs())
+        if workspace_owned:
+            return registry.workspace_open(job_owner, session_alive)
+        return session_alive(job_owner)
+
+    def grace(job) -> float:
+        return idle_seconds() if job.workspace_id else SESSION_GRACE_S
+
     while True:
         time.sleep(period)
         try:
-            queue.reap(session_alive, SESSION_GRACE_S)
+            queue.reap(owner_alive, grace)
         except Exception:  # the watchdog must outlive a surprise; the next round tries again
             import logging
 

@@ -35,7 +35,7 @@ from lib import checkpoint as ckpt_io
 from lib.device import describe_device
 from lib.i18n import LANGUAGES, format_number, t, table
 from lib.noise import PRESETS
-from lib.ui import cache
+from lib.ui import cache, workspace
 from lib.ui.lang import LANG_KEY, current_language
 from lib.ui.style import inject_style
 
@@ -53,6 +53,7 @@ class Frame:
     lang: str
     model: cache.LoadedModel | None
     models: dict[str, cache.LoadedModel]
+    workspace_id: str | None = None  # the student's workspace (None only when the store is unreachable)
 
     def t(self, key: str, **params: object) -> str:
         """Translate into the page's language."""
@@ -94,7 +95,7 @@ def model_label(loaded: cache.LoadedModel, lang: str) -> str:
     arch = t(f"model.{loaded.checkpoint.model_config.name}", lang)
     noise = t(f"group.{_noise_group(loaded)}", lang)
     source, name = loaded.key.split(":", 1)
-    suffix = name if source == "shipped" else t("sidebar.session_model", lang, name=name)
+    suffix = name if source == "shipped" else t("sidebar.session_model", lang, name=loaded.name or name)
     return f"{arch} · {noise} ({suffix})"
 
 
@@ -112,14 +113,14 @@ def short_model_labels(models: dict[str, cache.LoadedModel], lang: str) -> dict[
                 label += f" · {t('sidebar.augmented', lang)}"
         else:
             mine += 1
-            label = t("sidebar.my_model", lang, n=mine)
+            label = loaded.name or t("sidebar.my_model", lang, n=mine)
         same = sum(1 for other in labels.values() if other == label or other.startswith(f"{label} #"))
         labels[key] = f"{label} #{same + 1}" if same else label  # two shipped files alike: numbered
     return labels
 
 
-def available_models(lang: str) -> dict[str, cache.LoadedModel]:
-    """Shipped models (cached for all) followed by this session's trained ones."""
+def available_models(lang: str, workspace_id: str | None = None) -> dict[str, cache.LoadedModel]:
+    """Shipped models (cached for all), then the workspace's kept ones, then this session's unsaved ones."""
     models: dict[str, cache.LoadedModel] = {}
     for path in cache.shipped_weights():
         try:
@@ -128,6 +129,7 @@ def available_models(lang: str) -> dict[str, cache.LoadedModel]:
             st.sidebar.warning(t("sidebar.bad_weights", lang, error=exc.text(lang)))
             continue
         models[loaded.key] = loaded
+    models.update(workspace.workspace_models(workspace_id, lang, cache.device()))
     models.update(st.session_state.get(SESSION_MODELS, {}))
     return models
 
@@ -140,9 +142,12 @@ def default_model_key(models: dict[str, cache.LoadedModel]) -> str | None:
     return None
 
 
-def frame(page_title_key: str) -> Frame:
-    """Draw the sidebar and return the page's language and model."""
+def frame(page_title_key: str, attach: bool = True) -> Frame:
+    """Draw the sidebar and return the page's language and model; `attach=False`: no student workspace (teacher)."""
     lang = current_language()
+    workspace_id = (
+        workspace.attach(lang) if attach else None
+    )  # before the widgets: a known workspace's choices become their values
     st.session_state.setdefault(LANG_KEY, lang)
     push_shared_values()
     with st.sidebar:
@@ -154,7 +159,7 @@ def frame(page_title_key: str) -> Frame:
             on_change=resend_kept_values,
             placeholder=t("common.choose", lang),
         )
-        models = available_models(lang)
+        models = available_models(lang, workspace_id)
         if models:
             pending = st.session_state.pop(PENDING_MODEL, None)  # chosen by a page in the previous run
             if pending in models:
@@ -176,9 +181,13 @@ def frame(page_title_key: str) -> Frame:
             st.error(t("sidebar.no_models", lang))
             model = None
         st.caption(t("sidebar.device", lang, device=describe_device(cache.device(), lang)))
+    if workspace_id:
+        workspace.link_panel(lang, workspace_id)
+        workspace.remember_settings(workspace_id)  # debounced: at most one write per few seconds
     st.title(t(page_title_key, lang))
+    workspace.show_notice(lang)
     inject_style(lang)  # layout for phones, tablets and projectors; the settings hint on narrow screens
-    return Frame(lang, model, models)
+    return Frame(lang, model, models, workspace_id)
 
 
 def add_session_model(loaded: cache.LoadedModel, select: bool = False) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import re
-import time
 
 import streamlit as st
 
@@ -16,17 +14,18 @@ from lib.report.build import build_report, model_info
 from lib.report.content import ModelInfo, Report
 from lib.report.layout import finding_lines
 from lib.report.serial import to_json
-from lib.store import Store, StoreError, valid_workspace_id
+from lib.store import Store, StoreError
+from lib.ui import workspace
 from lib.ui.frame import Frame
 from lib.ui.widgets import short_label
 
-WORKSPACE_KEY = "workspace_id"  # this browser session's workspace
-WORKSPACE_PARAM = "ws"  # the workspace id in the page address: the link that brings the student back
 CLASS_PARAM = "class"  # the class code in the link the teacher hands out
 CONCLUSIONS = "conclusions"  # the store's text key of the student's conclusions
+CONCLUSIONS_WIDGET = f"ws_text_{CONCLUSIONS}"  # the workspace's text area for it (lib/ui/workspace.py)
 MAX_CONCLUSIONS = 20_000
-TOUCH_EVERY_S = 60.0  # "last seen" is written at most once a minute per session
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
+PROFILE_SEEN = "report_profile_seen"  # the sidebar's name and group as last copied into the report's fields
 
 log = logging.getLogger(__name__)
 
@@ -36,39 +35,15 @@ def escape(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-@st.cache_resource(show_spinner=False)
 def store() -> Store:
-    """The server's workspace store (secrets `[connections.workspace] url`, else CLASSROOM_DB_URL, else SQLite)."""
-    try:
-        url = st.secrets.get("connections", {}).get("workspace", {}).get("url")
-    except Exception:  # no secrets file: the environment or the SQLite default
-        url = None
-    return Store.open(url)
+    """The server's workspace store."""
+    return workspace.store()
 
 
 def class_code() -> str:
-    """The class code from the page address ('' when the link has none)."""
-    code = st.query_params.get(CLASS_PARAM, "")
-    return code[:40] if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code or "") else ""
-
-
-def current_workspace(create: bool = False) -> str | None:
-    """This session's workspace id: from the session, else from the page address; a new one when `create`."""
-    db = store()
-    for candidate in (st.session_state.get(WORKSPACE_KEY), st.query_params.get(WORKSPACE_PARAM)):
-        if valid_workspace_id(candidate) and db.workspace(candidate) is not None:
-            st.session_state[WORKSPACE_KEY] = candidate
-            now = time.monotonic()
-            if now - st.session_state.get("workspace_touched", -math.inf) > TOUCH_EVERY_S:
-                db.touch(candidate)  # "last seen" on the teacher's page
-                st.session_state["workspace_touched"] = now
-            return candidate
-    if not create:
-        return None
-    workspace = db.create_workspace(class_code=class_code())
-    st.session_state[WORKSPACE_KEY] = workspace.id
-    st.query_params[WORKSPACE_PARAM] = workspace.id  # the address now brings the student back to it
-    return workspace.id
+    """The class code from the page address ('' when the link has none or it is malformed)."""
+    code = st.query_params.get(CLASS_PARAM, "") or ""
+    return code if CODE_PATTERN.fullmatch(code) else ""
 
 
 def report_models(f: Frame) -> list[ModelInfo]:
@@ -76,72 +51,74 @@ def report_models(f: Frame) -> list[ModelInfo]:
     infos = []
     for key, loaded in f.models.items():
         label = short_label(f, loaded)
-        own = None if key.startswith("shipped:") else key.split(":", 1)[1]
+        own = None if key.startswith("shipped:") else (getattr(loaded, "name", "") or key.split(":", 1)[1])
         infos.append(model_info(label, loaded.checkpoint, f.lang, own_name=own))
     return infos
 
 
-def _save_conclusions() -> None:
-    body = str(st.session_state.get("report_conclusions", ""))[:MAX_CONCLUSIONS]
+def _save_profile(workspace_id: str) -> None:
+    """The report's name and group into the workspace profile, and into the sidebar's fields."""
+    name = str(st.session_state.get("report_student", ""))[:80]
+    group = str(st.session_state.get("report_group", ""))[:80]
     try:
-        store().set_text(current_workspace(create=True), CONCLUSIONS, body)
-    except StoreError as exc:
-        log.warning("conclusions not saved: %s", exc)
-
-
-def _save_profile() -> None:
-    try:
-        store().update_profile(
-            current_workspace(create=True),
-            display_name=str(st.session_state.get("report_student", ""))[:80],
-            group=str(st.session_state.get("report_group", ""))[:80],
-        )
+        store().update_profile(workspace_id, display_name=name, group=group)
     except StoreError as exc:
         log.warning("profile not saved: %s", exc)
-
-
-def _load_into_widgets(workspace: str | None) -> None:
-    """Fill the name, group and conclusions widgets from the workspace once per session."""
-    if workspace is None or st.session_state.get("report_loaded_for") == workspace:
         return
-    db = store()
-    info = db.workspace(workspace)
-    st.session_state["report_student"] = info.display_name if info else ""
-    st.session_state["report_group"] = info.group if info else ""
-    st.session_state["report_conclusions"] = db.texts(workspace).get(CONCLUSIONS, "")
-    st.session_state["report_loaded_for"] = workspace
+    st.session_state["ws_name"], st.session_state["ws_group"] = name, group  # a callback: before any widget
+    st.session_state[PROFILE_SEEN] = (name, group)
+
+
+def _sync_profile(workspace_id: str | None) -> None:
+    """The report's name and group fields follow the workspace profile (edited in the sidebar or read back)."""
+    if "ws_name" in st.session_state:
+        profile = (st.session_state.get("ws_name", ""), st.session_state.get("ws_group", ""))
+    elif workspace_id:
+        info = store().workspace(workspace_id)
+        profile = (info.display_name, info.group) if info else ("", "")
+    else:
+        profile = ("", "")
+    if st.session_state.get(PROFILE_SEEN) != profile:
+        st.session_state["report_student"], st.session_state["report_group"] = profile
+        st.session_state[PROFILE_SEEN] = profile
 
 
 def render_report_panel(f: Frame, items: list[ReportItem]) -> None:
-    """Title block inputs, conclusions with prompts and findings, PDF/DOCX downloads, the hand-in and its versions."""
-    workspace = current_workspace()
-    _load_into_widgets(workspace)
-    settings = store().class_settings()
+    """Title block fields, conclusions with prompts and findings, PDF/DOCX downloads, the hand-in and its versions."""
+    ws = f.workspace_id
+    _sync_profile(ws)
+    settings = store().class_settings() if ws else {}
     c1, c2 = st.columns(2)
-    c1.text_input(f.t("report.ui.student"), key="report_student", max_chars=80, on_change=_save_profile)
-    c2.text_input(f.t("report.ui.group"), key="report_group", max_chars=80, on_change=_save_profile)
+    c1.text_input(f.t("report.ui.student"), key="report_student", max_chars=80, on_change=_save_profile if ws else None,
+                  args=(ws,) if ws else None)  # fmt: skip
+    c2.text_input(f.t("report.ui.group"), key="report_group", max_chars=80, on_change=_save_profile if ws else None,
+                  args=(ws,) if ws else None)  # fmt: skip
+    conclusions_key = CONCLUSIONS_WIDGET if ws else "report_conclusions"
     title = TitleBlock(
         course=str(settings.get("course", "")), lab=str(settings.get("lab_title", "")),
         student=st.session_state.get("report_student", ""), group=st.session_state.get("report_group", ""),
         date=dt.date.today().isoformat(),
     )  # fmt: skip
     # the text area's value is already in the session state (a rerun after typing): one report for all below
-    report = build_report(items, report_models(f), title, f.lang, st.session_state.get("report_conclusions", ""))
+    report = build_report(items, report_models(f), title, f.lang, st.session_state.get(conclusions_key, ""))
     st.subheader(f.t("report.ui.conclusions"))
     st.markdown("\n".join(f"- {f.t(f'report.ui.prompt.{p}')}" for p in ("groups", "conv", "own")))
     lines = finding_lines(report)
     if lines:
         with st.expander(f.t("report.ui.findings"), expanded=True):
             st.markdown("\n".join(f"- {escape(line)}" for line in lines))
-    st.text_area(f.t("report.ui.conclusions_label"), key="report_conclusions", height=200, max_chars=MAX_CONCLUSIONS,
-                 placeholder=f.t("report.ui.conclusions_placeholder"), on_change=_save_conclusions)  # fmt: skip
+    if ws:  # kept in the workspace as the student types (the same text on every page and device)
+        workspace.student_text(f.lang, ws, CONCLUSIONS, height=200)
+    else:
+        st.text_area(f.t("report.ui.conclusions_label"), key=conclusions_key, height=200, max_chars=MAX_CONCLUSIONS)
     c1, c2 = st.columns(2)
     c1.download_button(f.t("report.ui.download_pdf"), lambda: report_pdf(report), "report.pdf", "application/pdf",
                        key="dl_report_pdf", on_click="ignore", icon=":material/picture_as_pdf:")  # fmt: skip
     c2.download_button(f.t("report.ui.download_docx"), lambda: report_docx(report), "report.docx",
                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                        key="dl_report_docx", on_click="ignore", icon=":material/description:")  # fmt: skip
-    render_handin(f, report)
+    if ws:
+        render_handin(f, ws, report)
 
 
 def hand_in(db: Store, workspace: str, report: Report) -> object:
@@ -156,7 +133,7 @@ def when(moment: dt.datetime, f: Frame) -> str:
                time=local.strftime("%H:%M"))  # fmt: skip
 
 
-def render_handin(f: Frame, report: Report) -> None:
+def render_handin(f: Frame, ws: str, report: Report) -> None:
     """«Hand in» and the versions handed in so far, each downloadable."""
     st.subheader(f.t("report.ui.handin"))
     st.caption(f.t("report.ui.handin_help"))
@@ -166,19 +143,15 @@ def render_handin(f: Frame, report: Report) -> None:
                  disabled=not report.title.student.strip(), icon=":material/send:"):  # fmt: skip
         db = store()
         try:
-            workspace = current_workspace(create=True)
-            _save_profile()
-            db.set_text(workspace, CONCLUSIONS, report.conclusions)
+            db.update_profile(ws, display_name=report.title.student, group=report.title.group)
+            db.set_text(ws, CONCLUSIONS, report.conclusions)
             with st.spinner(f.t("report.ui.handing_in")):
-                info = hand_in(db, workspace, report)
+                info = hand_in(db, ws, report)
         except StoreError as exc:
             st.error(exc.text(f.lang))
         else:
             st.success(f.t("report.ui.handed_in", version=info.version, when=when(info.created_at, f)))
-    workspace = current_workspace()
-    if workspace is None:
-        return
-    versions = store().handins(workspace)
+    versions = store().handins(ws)
     if not versions:
         return
     st.markdown(f"**{f.t('report.ui.versions')}**")
@@ -188,6 +161,6 @@ def render_handin(f: Frame, report: Report) -> None:
                         kb=format_number(version.size_bytes / 1024, f.lang, ".0f")))  # fmt: skip
         for column, kind, mime in ((c2, "pdf", "application/pdf"), (c3, "docx", "application/octet-stream")):
             column.download_button(
-                kind.upper(), lambda v=version, k=kind: store().handin_file(workspace, v.id, k) or b"",
+                kind.upper(), lambda v=version, k=kind: store().handin_file(ws, v.id, k) or b"",
                 f"report_v{version.version}.{kind}", mime, key=f"dl_handin_{version.id}_{kind}", on_click="ignore",
             )  # fmt: skip

@@ -314,6 +314,10 @@ def render_teacher(f: Frame) -> None:
         code = st.selectbox(f.t("teacher.filter"), [ALL, *codes], key="teacher_filter",
                             format_func=lambda c: f.t("teacher.all") if c == ALL else c)  # fmt: skip
     rows = class_rows(w for w in summaries if code == ALL or w.class_code == code)
+    empty = [r for r in rows if not r.name and not r.group and not r.models and not r.handins]
+    # a visit that never got further (a link opened once, the teacher's own first page) is not a student
+    if empty and not st.toggle(f.t("teacher.show_empty", n=len(empty)), key="teacher_show_empty"):
+        rows = [r for r in rows if r not in empty]
     tab_class, tab_board, tab_settings = st.tabs([f.t("teacher.tab.class"), f.t("teacher.tab.board"),
                                                   f.t("teacher.tab.settings")])  # fmt: skip
     with tab_class:

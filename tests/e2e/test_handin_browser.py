@@ -92,7 +92,7 @@ def test_hand_in_and_the_teacher_downloads_it(server, browser, tmp_path, test_di
     page.get_by_label(t("report.ui.student", "ru")).fill(NAME)
     page.get_by_label(t("report.ui.group", "ru")).fill("ИВТ-21")
     page.get_by_label(t("report.ui.group", "ru")).press("Enter")
-    area = page.get_by_label(t("report.ui.conclusions_label", "ru"))
+    area = page.get_by_label(t("store.text.conclusions", "ru"))
     area.fill(CONCLUSIONS)
     area.press("Control+Enter")
     handin = page.get_by_role("button", name=t("report.ui.handin_button", "ru"))
@@ -107,9 +107,9 @@ def test_hand_in_and_the_teacher_downloads_it(server, browser, tmp_path, test_di
     assert NAME in text and t("report.task7", "ru") in text and "рисунок 1" in text and "фото_семёрки.png" in text
 
     # the student's session cannot reach the teacher's data by address or parameters
-    workspace = page.evaluate("() => new URLSearchParams(location.search).get('ws')")
+    workspace = page.evaluate("() => new URLSearchParams(location.search).get('w')")
     assert workspace
-    page.goto(f"{server}/teacher?ws={workspace}&teacher=1&auth=1&tab=class")
+    page.goto(f"{server}/teacher?w={workspace}&teacher=1&auth=1&tab=class")
     page.get_by_label(t("teacher.password", "ru")).wait_for()
     assert NAME not in page.locator("[data-testid='stMain']").inner_text()
     assert page.locator("[data-testid='stDataFrame']").count() == 0

@@ -1,0 +1,103 @@
+"""The workspace in the app (AppTest): the id in the address, read back by a new session, never another's data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from lib.i18n import t
+from lib.store import valid_workspace_id
+from lib.ui import workspace
+
+ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def visit(lang: str = "en", w: str | None = None, page: str | None = None) -> AppTest:
+    """A new browser session (a reload, another tab or device), optionally with a workspace link."""
+    at = AppTest.from_file(ENTRY, default_timeout=120)
+    at.session_state["keep_lang"] = lang
+    if w is not None:
+        at.query_params["w"] = w
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_first_visit_creates_a_workspace_and_puts_it_in_the_address():
+    at = visit()
+    ws = at.query_params["w"]
+    assert valid_workspace_id(ws) and workspace.store().workspace(ws) is not None
+    at.run()
+    assert at.query_params["w"] == ws  # the same on every rerun
+    link = [c for c in at.sidebar.get("code")]
+    assert any(ws in c.proto.code_text for c in link)  # «your link» shows the address with the id
+    assert not at.warning
+
+
+def test_a_new_session_with_the_link_reads_back_settings_text_and_models():
+    store = workspace.store()
+    ws = store.create_workspace().id
+    store.set_settings(ws, {"keep_lab_count": 3, "keep_lab_seed": 42})
+    store.set_text(ws, "conclusions", "Медианный фильтр хуже.")
+    at = visit(w=ws)
+    assert at.query_params["w"] == ws
+    assert at.sidebar.slider(key="keep_lab_count").value == 3
+    assert at.sidebar.number_input(key="keep_lab_seed").value == 42
+    at.switch_page("app_pages/upload.py").run()
+    assert at.text_area(key="ws_text_conclusions").value == "Медианный фильтр хуже."
+
+
+def test_a_changed_setting_is_written_once_debounced_and_survives():
+    at = visit()
+    ws = at.query_params["w"]
+    writer = workspace.settings_writer()
+    writer.flush()
+    before = writer.writes
+    for count in (2, 3, 4, 5, 7):  # five moves of a slider, five reruns
+        at.sidebar.slider(key="keep_lab_count").set_value(count).run()
+    for _ in range(3):
+        at.run()  # reruns that change nothing hand nothing to the writer
+    assert writer.pending(ws)["keep_lab_count"] == 7
+    writer.flush()
+    assert writer.writes - before == 1  # one transaction for all five moves
+    assert workspace.store().settings(ws)["keep_lab_count"] == 7
+    again = visit(w=ws)
+    assert again.sidebar.slider(key="keep_lab_count").value == 7
+
+
+def test_text_is_written_when_it_changes():
+    at = visit(page="app_pages/upload.py")
+    ws = at.query_params["w"]
+    at.text_area(key="ws_text_conclusions").input("Шум Б сложнее.").run()
+    assert workspace.store().texts(ws)["conclusions"] == "Шум Б сложнее."
+
+
+def test_malformed_or_unknown_link_gives_a_fresh_workspace_and_a_message():
+    store = workspace.store()
+    victim = store.create_workspace().id
+    store.set_text(victim, "conclusions", "чужой текст")
+    for bad in ("x' OR 1=1 --", "A" * 24, victim[:-1], ""):
+        at = visit(lang="ru", w=bad)
+        ws = at.query_params["w"]
+        assert ws != victim and valid_workspace_id(ws)
+        assert store.texts(ws) == {}
+        if bad:
+            assert [w.value for w in at.warning] == [t("store.link.unknown", "ru")]
+
+
+def test_two_workspaces_never_see_each_others_models():
+    store = workspace.store()
+    from tests.test_store import small_checkpoint
+
+    a = store.create_workspace().id
+    b = store.create_workspace().id
+    store.add_model(a, display_name="модель А", checkpoint=small_checkpoint(1))
+    store.add_model(b, display_name="модель Б", checkpoint=small_checkpoint(2))
+    at_a, at_b = visit(w=a), visit(w=b)
+    options_a = at_a.sidebar.selectbox(key="keep_model").options
+    options_b = at_b.sidebar.selectbox(key="keep_model").options
+    assert "модель А" in options_a and "модель Б" not in options_a
+    assert "модель Б" in options_b and "модель А" not in options_b
