@@ -87,16 +87,20 @@ def test_hand_in_and_the_teacher_downloads_it(server, browser, tmp_path, test_di
     photo = tmp_path / "фото_семёрки.png"
     Image.fromarray(255 - test_digits.images[0].numpy()).resize((300, 300)).save(photo)
     page.locator("input[type='file']").first.set_input_files(str(photo))
+    page.get_by_text("1. фото_семёрки.png", exact=True).wait_for(timeout=180_000)  # processed and kept
     page.get_by_text(t("report.ui.conclusions", "ru"), exact=True).wait_for()
     page.get_by_text(t("report.ui.name_needed", "ru")).wait_for()
-    page.get_by_label(t("report.ui.student", "ru")).fill(NAME)
-    page.get_by_label(t("report.ui.group", "ru")).fill("ИВТ-21")
-    page.get_by_label(t("report.ui.group", "ru")).press("Enter")
-    area = page.get_by_label(t("store.text.conclusions", "ru"))
+    page.get_by_label(t("report.ui.student", "ru"), exact=True).fill(NAME)
+    page.get_by_label(t("report.ui.group", "ru"), exact=True).fill("ИВТ-21")
+    page.get_by_label(t("report.ui.group", "ru"), exact=True).press("Enter")
+    area = page.get_by_label(t("store.text.conclusions", "ru"), exact=True)
     area.fill(CONCLUSIONS)
     area.press("Control+Enter")
     handin = page.get_by_role("button", name=t("report.ui.handin_button", "ru"))
-    page.wait_for_function("b => !b.disabled", arg=handin.element_handle())
+    try:
+        page.wait_for_function("b => !b.disabled", arg=handin.element_handle(), timeout=180_000)
+    finally:
+        page.screenshot(path=str(tmp_path / "before_handin.png"))
     handin.click()
     page.get_by_text("Работа сдана: версия 1", exact=False).wait_for(timeout=180_000)
     no_exception(page)
