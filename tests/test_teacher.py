@@ -221,3 +221,19 @@ def test_class_settings_are_saved_in_the_store(fresh_store, monkeypatch):
     from lib.ui.cache import training_setting
 
     assert training_setting("max_images") == 120_000  # the training page's cap follows the teacher's setting
+
+
+def test_a_training_in_another_process_stops_at_its_next_heartbeat(fresh_store, test_digits):
+    from lib.jobs import TrainingJob, TrainingQueue
+    from lib.noise import NoiseConfig
+    from lib.train import recipe
+
+    (ws,) = seed(fresh_store, 1, 0, np.random.default_rng(5))
+    row = fresh_store.create_training(ws, settings={}, epochs_total=1, check_room=False)
+    job = TrainingJob(recipe("classroom", model="seed", epochs=1, limit=100), NoiseConfig(), test_digits, test_digits,
+                      TrainingQueue(), store=fresh_store, workspace_id=ws, training_id=row.id)  # fmt: skip
+    job.beat(force=True)
+    assert not job.stop_event.is_set()
+    fresh_store.update_training(row.id, stop_reason="teacher")  # what the teacher's page writes
+    job.beat(force=True)
+    assert job.stop_event.is_set() and job.stop_reason == "teacher"
