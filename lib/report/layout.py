@@ -213,7 +213,9 @@ def _settings_rows(model: ModelInfo, lang: str) -> list[list[str]]:
 
 
 def _task1(report: Report, lang: str) -> list[Block]:
-    blocks: list[Block] = [Heading(t("report.task1", lang)), Para(t("report.task1_text", lang))]
+    own = any(m.own for m in report.models)
+    blocks: list[Block] = [Heading(t("report.task1", lang)),
+                           Para(t("report.task1_text" if own else "report.task1_text_shipped", lang))]  # fmt: skip
     rows = []
     for number_, model in enumerate(report.models, 1):
         epochs = model.settings.get("epochs_run", len(model.history))
