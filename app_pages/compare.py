@@ -6,14 +6,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib import baselines
+from lib import a11y, baselines
 from lib.compare import section5, section5_finding
+from lib.noise import preset
 from lib.ui import cache
 from lib.ui.examples import example_row
 from lib.ui.frame import frame
 from lib.ui.outside import render_section5_outside
 from lib.ui.plots import grouped_bars, line_chart
-from lib.ui.widgets import image_strip, method_label
+from lib.ui.widgets import chart_table, image_strip, method_label, row_alts
 
 RESULTS = cache.WEIGHTS_DIR / "compare.json"
 
@@ -79,8 +80,10 @@ shipped = {key: loaded.model for key, loaded in f.models.items() if key.startswi
 images = example_row(group, kind, int(index), tuple(shipped), tuple(shipped.values()))
 titles = [f.t("lab.original"), label("noisy"), *(label(key.split(":", 1)[1]) for key in shipped)]
 titles += [label(name) for name in baselines.BASELINES]
+subject = a11y.digit(f.lang, int(digits.labels[int(index)]), int(index))
+alts = row_alts(f, subject, a11y.noise_words(f.lang, preset(group), kind, group), titles[2:])
 # one image list of fixed-width tiles: wraps onto more lines on narrow screens, names stay whole
-image_strip(images, titles)
+image_strip(images, titles, alts)
 
 st.header(f.t("compare.section5"))
 table = section5(results["rows"], "seed_A", "seed_B")
@@ -110,4 +113,6 @@ for tab, axis, xtitle in ((tab_g, "gaussian_var", f.t("noise.var")), (tab_s, "sp
     data = sweeps[axis]
     series = [(label(name), ys) for name, ys in data["series"].items()]
     tab.plotly_chart(line_chart(data["x"], series, xtitle, f.t("unit.psnr"), f.lang), key=f"sweep_{axis}")
+    with tab:
+        chart_table(f, pd.DataFrame({xtitle: data["x"], **dict(series)}), key=f"sweep_table_{axis}")
 st.caption(f.t("compare.sweep_note", n=results["sweep_limit"]))

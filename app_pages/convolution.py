@@ -11,7 +11,7 @@ from lib.preprocess import MAX_UPLOAD_BYTES, PreprocessError, open_image, to_gra
 from lib.ui import cache
 from lib.ui.frame import frame
 from lib.ui.plots import grid, signals
-from lib.ui.widgets import upscale
+from lib.ui.widgets import chart_table, upscale
 
 f = frame("page.conv")
 st.caption(f.t("conv.intro"))
@@ -45,7 +45,7 @@ with tabs[0]:
     ref = cv.torch_reference(cv.FIG2_INPUT, kernel)
     c = st.columns(4)
     c[0].plotly_chart(grid(cv.FIG2_INPUT, f.t("conv.input")), key="corr_in")
-    c[1].plotly_chart(grid(used, f.t("conv.kernel_used"), colorscale="RdBu", zmid=0), key="corr_k")
+    c[1].plotly_chart(grid(used, f.t("conv.kernel_used")), key="corr_k")
     c[2].plotly_chart(grid(ours, f.t("conv.ours_result")), key="corr_ours")
     c[3].plotly_chart(grid(ref, f.t("conv.torch_result")), key="corr_torch")
     same = np.allclose(ours, ref)
@@ -132,8 +132,10 @@ with tabs[1]:
         shown = (filtered - lo) / (hi - lo) if hi > lo else np.zeros_like(filtered)
         a, b = st.columns(2)
         factor = max(1, 224 // max(picture.shape))
-        a.image(upscale(picture, factor), caption=f.t("conv.before"))
-        b.image(upscale(shown, factor), caption=f.t("conv.after", lo=lo, hi=hi))
+        a.image(upscale(picture, factor), caption=f.t("conv.before"), alt=f.t("alt.conv.before"))
+        b.image(
+            upscale(shown, factor), caption=f.t("conv.after", lo=lo, hi=hi), alt=f.t("alt.conv.after", lo=lo, hi=hi)
+        )
 
 with tabs[2]:
     c = st.columns(4)
@@ -223,10 +225,10 @@ with tabs[4]:
         )
         st.markdown(f.t("content.conv.factors", product=f"{scale}{vec}"))
         c1, c2, c3 = st.columns(3)
-        c1.plotly_chart(grid(sep.column[:, None], f.t("conv.column"), fmt="{:.3g}", colorscale="RdBu", zmid=0),
+        c1.plotly_chart(grid(sep.column[:, None], f.t("conv.column"), fmt="{:.3g}"),
                         key="sep_col")  # fmt: skip
-        c2.plotly_chart(grid(sep.row[None, :], f.t("conv.row"), fmt="{:.3g}", colorscale="RdBu", zmid=0), key="sep_row")
-        c3.plotly_chart(grid(cv.outer(sep.column, sep.row), f.t("conv.outer"), fmt="{:.3g}", colorscale="RdBu", zmid=0),
+        c2.plotly_chart(grid(sep.row[None, :], f.t("conv.row"), fmt="{:.3g}"), key="sep_row")
+        c3.plotly_chart(grid(cv.outer(sep.column, sep.row), f.t("conv.outer"), fmt="{:.3g}"),
                         key="sep_outer")  # fmt: skip
         demo = np.random.default_rng(0).integers(0, 10, (h_in, w_in)).astype(float)
         direct = cv.conv2d(demo, ksep)
@@ -243,12 +245,12 @@ with tabs[5]:
     rgb = rng.integers(0, 4, (3, 6, 6)).astype(float)
     filt = np.stack([cv.KERNEL_PRESETS["sobel_x"], cv.KERNEL_PRESETS["box_blur"] * 9, cv.KERNEL_PRESETS["identity"]])
     maps, total_map = cv.conv2d_multichannel(rgb, filt)
-    st.image(upscale(np.transpose(rgb / 3, (1, 2, 0)), 24), caption=f.t("conv.rgb_image"))
+    st.image(upscale(np.transpose(rgb / 3, (1, 2, 0)), 24), caption=f.t("conv.rgb_image"), alt=f.t("alt.conv.rgb"))
     cols = st.columns(4)
     for ch, col in enumerate(cols[:3]):
         col.plotly_chart(grid(rgb[ch], f.t(f"conv.channel{ch}"), colorscale=["Reds", "Greens", "Blues"][ch]),
                          key=f"mc_in{ch}")  # fmt: skip
-        col.plotly_chart(grid(filt[ch], f.t("conv.kernel_used"), colorscale="RdBu", zmid=0), key=f"mc_k{ch}")
+        col.plotly_chart(grid(filt[ch], f.t("conv.kernel_used")), key=f"mc_k{ch}")
         col.plotly_chart(grid(maps[ch], f.t("conv.channel_map")), key=f"mc_map{ch}")
     cols[3].plotly_chart(grid(total_map, f.t("conv.sum_map")), key="mc_sum")
     ref = cv.torch_reference(rgb[0], filt[0])
@@ -274,6 +276,10 @@ with tabs[6]:
     names = (f.t("conv.signal_in"), f.t("conv.signal_out"))
     fig = signals(sig, y, names, offset=(len(k1) - 1) / 2, stride=int(stride1), lang=f.lang)
     st.plotly_chart(fig, key="sig_plot")
+    out_x = np.arange(len(y)) * int(stride1) + (len(k1) - 1) / 2  # output i sits at its window's centre
+    table = pd.merge(pd.DataFrame({"x": np.arange(len(sig), dtype=float), names[0]: sig}),
+                     pd.DataFrame({"x": out_x, names[1]: y}), on="x", how="outer")  # fmt: skip
+    chart_table(f, table, key="sig_table")
 
 with tabs[7]:
     st.markdown(f.t("conv.toy_text"))

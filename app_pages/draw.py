@@ -33,6 +33,49 @@ except Exception:  # the component registers only under `streamlit run`
     st_canvas = None
 
 
+SOURCES = ("canvas", "test")  # drawing needs a pointer; a test digit can be picked with the keyboard alone
+source = st.radio(f.t("a11y.source"), SOURCES, horizontal=True, key="keep_draw_source", persist_state="session",
+                  format_func=lambda s: f.t(f"a11y.source.{s}"), help=f.t("a11y.no_mouse_help"))  # fmt: skip
+
+
+def show_result(final, name: str, steps=None, strokes=None) -> None:
+    """The digit's preparation steps (for a drawing), then noise and every model's cleaning, and the report button."""
+    remember_digit(name, final)  # Compare runs section 5 on "my digits"
+    if steps is not None:
+        st.session_state["last_drawing"] = final  # the explainer can filter it too
+        st.markdown(f"**{f.t('draw.steps')}**")
+        render_steps(f, steps)
+    models = comparison_models(f)
+    cleaned = clean_digit(models, final, noise, int(seed), cache.device())
+    st.markdown(f"**{f.t('draw.result')}**")
+    render_cleaned(f, cleaned, noise_added=noise is not None, key="draw", subject=None if steps is not None else name)
+    if st.button(f.t("draw.add_to_report"), key="draw_add_report"):
+        if f.workspace_id:  # kept in the workspace first: the report reads it back from there
+            try:
+                n = keep_drawing(f.workspace_id, final, strokes, cleaned, noise, int(seed))
+            except StoreError as exc:
+                st.error(exc.text(f.lang))
+            else:
+                st.toast(f.t("draw.added", n=n))
+        else:
+            items = st.session_state.setdefault(REPORT, [])
+            item_name = f.t("draw.item_name", n=len(items) + 1)
+            items.append(ReportItem(item_name, cleaned, "drawn", noise, int(seed), steps))
+            st.toast(f.t("draw.added", n=len(items)))
+
+
+def keep_drawing(ws: str, digit, strokes, cleaned, noise, seed: int) -> int:
+    """The drawing (28×28 and strokes) and its report row into the store; returns the report's drawing count."""
+    store = workspace.store()
+    n = len(store.report_items(ws, kind="drawn", with_result=False)) + 1
+    name = f.t("draw.item_name", n=n)
+    noise_record = asdict(noise) | {"seed": seed} if noise is not None else None
+    image = store.add_image(ws, source="drawn", prepared=digit, name=name, strokes=strokes, noise=noise_record)
+    settings, pictures = cleaned_to_record(cleaned, noise=noise_record, seed=seed)
+    store.add_report_item(ws, kind="drawn", name=name, image_id=image.id, settings=settings, result=pictures)
+    return n
+
+
 @st.fragment
 def canvas_part() -> None:
     if st_canvas is None:
@@ -72,40 +115,13 @@ def canvas_part() -> None:
         if not check.looks_like_digit:
             st.warning(f.t("draw.not_digit", ink=100 * check.ink_fraction, blobs=check.blobs))
             return
-        st.session_state["last_drawing"] = steps.final  # the explainer can filter it too
-        remember_digit(f.t("outside.drawing"), steps.final)  # Compare runs section 5 on "my digits"
-        st.markdown(f"**{f.t('draw.steps')}**")
-        render_steps(f, steps)
-        models = comparison_models(f)
-        cleaned = clean_digit(models, steps.final, noise, int(seed), cache.device())
-        st.markdown(f"**{f.t('draw.result')}**")
-        render_cleaned(f, cleaned, noise_added=noise is not None, key="draw")
-        if st.button(f.t("draw.add_to_report"), key="draw_add_report"):
-            if f.workspace_id:  # kept in the workspace first: the report reads it back from there
-                try:
-                    n = keep_drawing(f.workspace_id, steps.final, getattr(result, "json_data", None), cleaned,
-                                     noise, int(seed))  # fmt: skip
-                except StoreError as exc:
-                    st.error(exc.text(f.lang))
-                else:
-                    st.toast(f.t("draw.added", n=n))
-            else:
-                items = st.session_state.setdefault(REPORT, [])
-                name = f.t("draw.item_name", n=len(items) + 1)
-                items.append(ReportItem(name, cleaned, "drawn", noise, int(seed), steps))
-                st.toast(f.t("draw.added", n=len(items)))
+        show_result(steps.final, f.t("outside.drawing"), steps, getattr(result, "json_data", None))
 
 
-def keep_drawing(ws: str, digit, strokes, cleaned, noise, seed: int) -> int:
-    """The drawing (28×28 and strokes) and its report row into the store; returns the report's drawing count."""
-    store = workspace.store()
-    n = len(store.report_items(ws, kind="drawn", with_result=False)) + 1
-    name = f.t("draw.item_name", n=n)
-    noise_record = asdict(noise) | {"seed": seed} if noise is not None else None
-    image = store.add_image(ws, source="drawn", prepared=digit, name=name, strokes=strokes, noise=noise_record)
-    settings, pictures = cleaned_to_record(cleaned, noise=noise_record, seed=seed)
-    store.add_report_item(ws, kind="drawn", name=name, image_id=image.id, settings=settings, result=pictures)
-    return n
-
-
-canvas_part()
+if source == "test":
+    digits = cache.test_digits()
+    index = int(st.number_input(f.t("a11y.test_index"), 0, len(digits) - 1, 0, key="keep_draw_index",
+                                persist_state="session"))  # fmt: skip
+    show_result(digits.images[index].numpy() / 255.0, f"MNIST #{index}")
+else:
+    canvas_part()

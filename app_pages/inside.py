@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from lib import a11y
 from lib.anatomy import (
     decoder_of_blank,
     first_layer_kernels,
@@ -16,10 +17,10 @@ from lib.anatomy import (
 from lib.convolution import transposed_coverage, transposed_overlap
 from lib.noise import add_noise, make_generator
 from lib.ui import cache
-from lib.ui.frame import frame
+from lib.ui.frame import frame, preset_name
 from lib.ui.outside import render_unet_inside
 from lib.ui.plots import overlap_map
-from lib.ui.widgets import noise_controls, upscale
+from lib.ui.widgets import chart_table, noise_controls, upscale
 
 f = frame("page.inside")
 if f.model is None:
@@ -69,19 +70,24 @@ st.caption(f.t("inside.total_params", total=sum(r.parameters for r in rows)))
 st.header(f.t("inside.maps"))
 outputs = stage_outputs(model, x)
 cols = st.columns([1, 1])
-cols[0].image(upscale(noisy[0].clamp(0, 1).numpy(), 6), caption=f.t("inside.noisy_input"))
-cols[1].image(upscale(outputs[-1][1][0].numpy(), 6), caption=f.t("inside.final_output"))
+subject = a11y.digit(f.lang, int(digits.labels[int(index)]), int(index))
+noise_text = a11y.noise_words(f.lang, noise, group=preset_name(noise))
+cols[0].image(upscale(noisy[0].clamp(0, 1).numpy(), 6), caption=f.t("inside.noisy_input"),
+              alt=f.t("alt.inside.input", digit=subject, noise=noise_text))  # fmt: skip
+cols[1].image(upscale(outputs[-1][1][0].numpy(), 6), caption=f.t("inside.final_output"), alt=f.t("alt.inside.output"))
 if f.model.checkpoint.model_config.name == "bfunet":
     render_unet_inside(f, outputs)
 elif is_conv:
     for name, maps in outputs[:-1]:
         c, h, w = maps.shape
         st.markdown(f.t("inside.stage", name=name, c=c, h=h, w=w))
-        st.image(upscale(tile(maps.numpy(), columns=16), 6 if h < 10 else 3), width="stretch")
+        st.image(upscale(tile(maps.numpy(), columns=16), 6 if h < 10 else 3), width="stretch",
+                 alt=f.t("alt.inside.maps", c=c, h=h, w=w, name=name))  # fmt: skip
 
     st.header(f.t("inside.kernels"))
     kernels = first_layer_kernels(model)  # (32, 7, 7)
-    st.image(upscale(tile(kernels, columns=16), 10), width="stretch", caption=f.t("inside.kernels_caption"))
+    st.image(upscale(tile(kernels, columns=16), 10), width="stretch", caption=f.t("inside.kernels_caption"),
+             alt=f.t("alt.inside.kernels"))  # fmt: skip
 
     st.header(f.t("inside.checker"))
     last = model.layer01[0]
@@ -90,15 +96,19 @@ elif is_conv:
     c1, c2, c3 = st.columns(3)
     c1.markdown(f"**{f.t('inside.overlap', k=k, s=s)}**")  # a page title wraps; a chart title is cut on phones
     c1.plotly_chart(overlap_map(counts, f.lang), key="overlap_map")
-    c2.image(upscale(output_of_blank(model), 6), caption=f.t("inside.blank_output"))
+    blank = output_of_blank(model)
+    c2.image(upscale(blank, 6), caption=f.t("inside.blank_output"),
+             alt=f.t("alt.inside.blank_output", mean=float(blank.mean()), top=float(blank.max())))  # fmt: skip
     blank_code = decoder_of_blank(model)
     spread = (blank_code - blank_code.min()) / max(float(np.ptp(blank_code)), 1e-12)
-    c3.image(
-        upscale(spread, 6), caption=f.t("inside.blank_code", lo=float(blank_code.min()), hi=float(blank_code.max()))
-    )
+    lo, hi = float(blank_code.min()), float(blank_code.max())
+    c3.image(upscale(spread, 6), caption=f.t("inside.blank_code", lo=lo, hi=hi),
+             alt=f.t("alt.inside.blank_code", lo=lo, hi=hi))  # fmt: skip
     coverage = transposed_coverage(8, k, s)
     st.info(f.t("inside.checker_note", k=k, s=s, lo=coverage.lo, hi=coverage.hi))
 else:
     st.info(f.t("inside.linear_note"))
     code = model.encoder(x.flatten(1))[0]  # (64,)
-    st.bar_chart(pd.DataFrame({"code": code.detach().cpu().numpy()}))
+    values = code.detach().cpu().numpy()  # (64,)
+    st.bar_chart(pd.DataFrame({"code": values}))
+    chart_table(f, pd.DataFrame({"№": np.arange(1, len(values) + 1), "code": values}), key="code_table")

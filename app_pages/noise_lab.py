@@ -3,11 +3,21 @@
 import numpy as np
 import streamlit as st
 
+from lib import a11y
 from lib.i18n import format_number
 from lib.lab import clipping_notes, error_map, example_indices, make_triples
 from lib.ui import cache
-from lib.ui.frame import MODEL_KEY, frame, on_click_set
-from lib.ui.widgets import histogram_before_after_clip, image_strip, noise_controls, textbook_noise_settings
+from lib.ui.frame import MODEL_KEY, frame, on_click_set, preset_name
+from lib.ui.widgets import (
+    chart_table,
+    histogram_before_after_clip,
+    histogram_table,
+    image_strip,
+    lab_alts,
+    noise_controls,
+    short_label,
+    textbook_noise_settings,
+)
 
 f = frame("page.lab")
 # The textbook's set-up (Appendix 1): Group B noise, the 50/50 mix, clipping on, seed 0, the Group B model.
@@ -93,16 +103,21 @@ for i, idx in enumerate(indices):
         ),
         f.t("lab.caption_scores", psnr=result.psnr_cleaned[i], ssim=result.ssim_cleaned[i]),
     ]
+    alts = lab_alts(f, result, i, int(digits.labels[idx]), int(idx), noise, preset_name(noise), short_label(f, f.model))
     if show_errors:
         images += [error_map(result.clean[i], result.noisy[i]), error_map(result.clean[i], result.cleaned[i])]
         captions += [
             f.t("lab.caption_mae", mae=float(np.mean(images[3]))),
             f.t("lab.caption_mae", mae=float(np.mean(images[4]))),
         ]
+        subject = a11y.digit(f.lang, int(digits.labels[idx]), int(idx))
+        alts += [a11y.error_map(f.lang, subject, "noisy", float(np.mean(images[3]))),
+                 a11y.error_map(f.lang, subject, "cleaned", float(np.mean(images[4])))]  # fmt: skip
     with grid.container(width="content"):
-        image_strip(images, captions, size=104)  # two strips of three fit beside each other at 1024×768
+        image_strip(images, captions, alts, size=104)  # two strips of three fit beside each other at 1024×768
 
 if show_hist:
     st.subheader(f.t("lab.histogram"))
     st.plotly_chart(histogram_before_after_clip(f, result.noisy_raw), key="lab_hist_chart")
+    chart_table(f, histogram_table(f, result.noisy_raw), key="lab_hist_table")
     st.info("\n\n".join(f.t(key, **params) for key, params in clipping_notes(noise, result)))

@@ -2,6 +2,7 @@
 
 import time
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -15,7 +16,7 @@ from lib.train import CLASSROOM, SCHEDULES, history_csv, recipe
 from lib.ui import cache, workspace
 from lib.ui.frame import PENDING_MODEL, add_session_model, frame
 from lib.ui.plots import number_style
-from lib.ui.widgets import noise_controls
+from lib.ui.widgets import chart_table, noise_controls
 
 JOB = "train_job"
 RUNS = "train_runs"
@@ -308,6 +309,11 @@ def progress_panel() -> None:
             st.caption(f.t("trainfast.speed", rate=info["images_per_s"],
                            epoch_s=job.result.history[-1]["seconds"] / max(info["epochs_run"], 1e-9)))  # fmt: skip
         st.plotly_chart(number_style(curve(job.result.history, job.curve()), f.lang), key="train_curve_final")
+        rows = job.result.history
+        chart_table(f, pd.DataFrame({f.t("train.epoch"): [r["epoch"] for r in rows],
+                                     f.t("train.loss"): [r.get("train_loss") for r in rows],
+                                     f.t("train.val_psnr"): [r.get("val_psnr") for r in rows]}),
+                    key="train_curve_table")  # fmt: skip
         c1, c2 = st.columns(2)
         c1.download_button(f.t("train.download_weights"), ckpt_io.to_bytes(job.result), f"{job.name}.pt",
                            "application/octet-stream", key="dl_weights")  # fmt: skip

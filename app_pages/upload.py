@@ -109,7 +109,7 @@ for number, (name, data, image_id) in enumerate(entries, 1):
     render_steps(f, steps)
     remember_digit(name, steps.final)  # Compare runs section 5 on "my digits"
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
-    render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}")
+    render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}", subject=name)
     items.append(ReportItem(name, result, "photo", noise, int(seed) + number, steps, dict(preprocessing)))
 
 if ws:  # the drawings added on "Draw a digit", read back from the workspace with the noise each one got
@@ -130,7 +130,9 @@ else:
                  for it in items]  # each image's own noise: drawings keep theirs whatever this page's mode is  # fmt: skip
     parameters = report_parameters(f.lang, noise, int(seed), list(models), preprocessing, described)
     sheet = sheet_png(items, f.lang)
-    st.image(sheet, caption=f.t("upload.sheet" if has_noisy_column(items) else "content.report.sheet_as_is"))
+    noisy_column = has_noisy_column(items)
+    st.image(sheet, caption=f.t("upload.sheet" if noisy_column else "content.report.sheet_as_is"),
+             alt=f.t("alt.sheet" if noisy_column else "alt.sheet_as_is", n=len(items)))  # fmt: skip
     c1, c2 = st.columns(2)
     c1.download_button(f.t("upload.download_sheet"), sheet, "denoising_sheet.png", "image/png", key="dl_sheet")
     c2.download_button(f.t("upload.download_zip"), report_zip(items, parameters, f.lang), "denoising_report.zip",

@@ -64,11 +64,24 @@ def test_separable_tab_shows_sobel_as_121_times_minus101(conv_page):
     assert t("content.conv.factors", "en", product="(1, 2, 1)ᵀ · (−1, 0, 1)") in [m.value for m in conv_page.markdown]
 
 
-def test_kernel_grids_put_zero_at_the_middle_colour(conv_page):
-    kernels = [c for c in charts(conv_page) if c["data"][0].get("colorscale") and c["data"][0].get("zmid") == 0]
-    assert len(kernels) >= 4  # tab 1's kernel, tab 6's three kernels (the identity among them)
+def test_signed_grids_share_one_diverging_scale_centred_on_zero(conv_page):
+    signed = [c for c in charts(conv_page) if c["data"][0].get("type") == "heatmap"
+              and np.nanmin(array_2d(c["data"][0]["z"])) < 0]  # fmt: skip
+    assert len(signed) >= 5  # tab 1's kernel and both results (Sobel), tab 6's Sobel kernel and its map
+    scales = {json.dumps(c["data"][0]["colorscale"]) for c in signed}
+    assert len(scales) == 1  # one scale: the same colour means the same number in a kernel and in its result
+    for c in signed:
+        assert c["data"][0]["zmin"] == -c["data"][0]["zmax"]  # 0 at the middle (white) colour
     texts = [cell for c in charts(conv_page) for row in c["data"][0].get("text", []) for cell in row]
     assert "-0" not in texts and "−0" not in texts
+
+
+def array_2d(value) -> np.ndarray:
+    """A heatmap's z as floats (rows of plain numbers, or one typed array per row)."""
+    if isinstance(value, dict):
+        flat = array(value)
+        return flat.reshape(value.get("shape", [1, -1]) if isinstance(value.get("shape"), list) else (1, -1))
+    return np.array([array(row) if isinstance(row, dict) else np.asarray(row, dtype=float) for row in value])
 
 
 def test_image_seed_is_not_called_a_noise_seed(conv_page):

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from lib import a11y
 from lib.compare import BEYOND_MODELS, SECTION5_MODELS, pick
 from lib.i18n import format_number
 from lib.metrics import psnr
@@ -17,7 +18,7 @@ from lib.noise import add_noise, make_generator, preset
 from lib.train import cleaned
 from lib.ui import cache
 from lib.ui.frame import Frame
-from lib.ui.widgets import TILE, method_label, upscale
+from lib.ui.widgets import TILE, method_label, row_alts, upscale
 
 MY_DIGITS = "my_digits"  # list[tuple[str, np.ndarray]]: (name, (28, 28) float [0, 1]) drawn or uploaded this session
 MAX_MY_DIGITS = 24
@@ -152,7 +153,12 @@ def figure_rows(
         else:
             captions = [f"{name}", f"{method_label(f, 'noisy')} · {_db(f, noisy_psnr)}"]
         captions += [f"{method_label(f, method)} · {_db(f, score)}" for method, score in zip(models, scores)]
-        st.image(pictures, caption=captions, width=TILE)
+        subject = a11y.digit(f.lang, name=name)
+        noise = None if kind == "none" else a11y.noise_words(f.lang, preset("B"), kind, "B")
+        score_texts = [] if kind == "none" else [f"PSNR {_db(f, noisy_psnr)}"]
+        score_texts += [f"PSNR {_db(f, score)}" for score in scores]
+        alts = row_alts(f, subject, noise, [method_label(f, m) for m in models], score_texts)
+        st.image(pictures, caption=captions, width=TILE, alt=alts)
 
 
 def example_digits(f: Frame, data, set_name: str, per_kind: int = 2) -> list[tuple[str, np.ndarray]]:
@@ -242,9 +248,11 @@ def render_unet_inside(f: Frame, outputs: list[tuple[str, torch.Tensor]]) -> Non
         st.markdown(f.t("inside.stage", name=name, c=c, h=h, w=w))
         from lib.anatomy import tile
 
-        st.image(upscale(tile(maps.numpy(), columns=16), 6 if h < 10 else 3), width="stretch")
+        st.image(upscale(tile(maps.numpy(), columns=16), 6 if h < 10 else 3), width="stretch",
+                 alt=f.t("alt.inside.maps", c=c, h=h, w=w, name=name))  # fmt: skip
     noise = outputs[-2][1][0].numpy()  # (28, 28): what the network subtracts
     scale = max(float(np.abs(noise).max()), 1e-6)
     c1, c2 = st.columns(2)
-    c1.image(upscale((noise / scale + 1) / 2, 6), caption=f.t("outside.unet_noise", lo=-scale, hi=scale))
-    c2.image(upscale(outputs[-1][1][0].numpy(), 6), caption=f.t("inside.final_output"))
+    c1.image(upscale((noise / scale + 1) / 2, 6), caption=f.t("outside.unet_noise", lo=-scale, hi=scale),
+             alt=f.t("alt.inside.unet_noise", lo=-scale, hi=scale))  # fmt: skip
+    c2.image(upscale(outputs[-1][1][0].numpy(), 6), caption=f.t("inside.final_output"), alt=f.t("alt.inside.output"))

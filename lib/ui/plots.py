@@ -8,17 +8,36 @@ import streamlit as st
 
 from lib.ui.cache import plotly_ready
 
+# One colour-blind-safe diverging scale for every signed grid (kernels, convolution results, differences):
+# orange below 0, white at 0, blue above, so "0" and "−3" look the same in a kernel and in the map beside it.
+# Orange against blue (the Okabe–Ito pair) keeps two different hues under deuteranopia, protanopia and
+# tritanopia (a red end turns near-black for protanopes), and every cell also has its number written in it.
+DIVERGING = [[0.0, "#b35806"], [0.25, "#f1a340"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1.0, "#2166ac"]]
+SEQUENTIAL = "Blues"  # grids of non-negative numbers (pixel values, counts): white is 0
+
+
+def grid_scale(values: np.ndarray, colorscale: str | None) -> tuple[str | list, float, float]:
+    """The colour scale and its range for a grid: signed values on DIVERGING, symmetric about 0; non-negative ones
+    on the given scale or SEQUENTIAL from 0.
+    """
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 1.0
+    top = top or 1.0  # an all-zero grid: white, not an undefined range
+    signed = bool(finite.size) and float(finite.min()) < 0
+    if signed:
+        return DIVERGING, -top, top
+    return colorscale or SEQUENTIAL, 0.0, top
+
 
 # A figure takes ~35 kB (256 grids ~9 MB): each cache is bounded, the least recently used figures go first.
 @st.cache_resource(show_spinner=False, max_entries=256)
 def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str = "{:g}",
-         colorscale: str = "Blues", height: int | None = None, offset: tuple[int, int] = (0, 0),
-         zmid: float | None = None) -> go.Figure:  # fmt: skip
+         colorscale: str | None = None, height: int | None = None, offset: tuple[int, int] = (0, 0)) -> go.Figure:  # fmt: skip
     """A matrix as a heatmap with its numbers written in, optional highlighted cells (row, col).
 
-    zmid pins that value to the middle colour of a diverging scale (kernels: 0 is white, not dark red).
-    Built once per server for the same arguments (every student opens the explainer with the same grids):
-    the figure is shared, so nobody may change it (st.plotly_chart only reads it).
+    Signed grids share one diverging scale centred on 0 (grid_scale); colorscale picks the sequential scale of
+    a non-negative grid. Built once per server for the same arguments (every student opens the explainer with
+    the same grids): the figure is shared, so nobody may change it (st.plotly_chart only reads it).
     """
     values = np.asarray(values, dtype=float)
     h, w = values.shape
@@ -28,13 +47,17 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
     for r, c in highlight or []:
         r, c = r - offset[0], c - offset[1]
         if 0 <= r < h and 0 <= c < w:
+            # black and white dashes: the highlight does not depend on seeing one hue against the cell colours
             shapes.append(dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                               line=dict(color="#e4572e", width=3)))  # fmt: skip
+                               line=dict(color="#000000", width=4)))  # fmt: skip
+            shapes.append(dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                               line=dict(color="#ffffff", width=2, dash="dot")))  # fmt: skip
     side = height or max(180, 42 * h + 60)
+    scale, zmin, zmax = grid_scale(values, colorscale)
     plotly_ready()
     # One constructor call: plotly validates the whole figure once instead of once per update
-    heatmap = dict(type="heatmap", z=values, text=text, texttemplate="%{text}", colorscale=colorscale,
-                   showscale=False, xgap=2, ygap=2, hoverinfo="skip", zmid=zmid)  # fmt: skip
+    heatmap = dict(type="heatmap", z=values, text=text, texttemplate="%{text}", colorscale=scale, zmin=zmin,
+                   zmax=zmax, showscale=False, xgap=2, ygap=2, hoverinfo="skip")  # fmt: skip
     layout = dict(title=dict(text=title), height=side, margin=dict(l=5, r=5, t=40 if title else 5, b=5),
                   yaxis=dict(autorange="reversed", showticklabels=False, scaleanchor="x", showgrid=False,
                              zeroline=False),
@@ -58,10 +81,33 @@ def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float 
     return number_style(fig, lang)
 
 
-def number_style(fig: go.Figure, lang: str) -> go.Figure:
-    """Axis, hover and tick numbers written the language's way ("0,5" and "1 000" in Russian)."""
-    fig.update_layout(separators=",\u202f" if lang == "ru" else ".,")
+# Trace colours a colour-blind student tells apart (Okabe–Ito, ordered so neighbours differ in lightness too:
+# dark blue, light orange, green, pink …), and for lines a second, colour-free mark: a dash and a marker symbol.
+# Plotly's default blue and red look alike under deuteranopia. (Bars get no fill patterns: plotly draws them as
+# url(#…) references, which Streamlit's <base href> breaks; the charts' numbers are in tables beside them.)
+TRACE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
+
+
+def distinct_traces(fig: go.Figure) -> go.Figure:
+    """Give every line, bar and histogram trace its own colour, and every line its own dash and marker symbol."""
+    for i, trace in enumerate(fig.data):
+        colour = TRACE_COLOURS[i % len(TRACE_COLOURS)]
+        if trace.type == "scatter":
+            trace.update(line=dict(color=colour, dash=DASHES[i % len(DASHES)]),
+                         marker=dict(color=colour, symbol=SYMBOLS[i % len(SYMBOLS)], size=7))  # fmt: skip
+        elif trace.type in ("bar", "histogram"):
+            trace.update(marker=dict(color=colour))
     return fig
+
+
+def number_style(fig: go.Figure, lang: str) -> go.Figure:
+    """Axis, hover and tick numbers written the language's way ("0,5" and "1 000" in Russian), traces
+    in colours a colour-blind student tells apart (distinct_traces): every chart of the app passes through here.
+    """
+    fig.update_layout(separators=",\u202f" if lang == "ru" else ".,")
+    return distinct_traces(fig)
 
 
 # The builders below are cached like grid(): one shared, read-only figure per server for the same arguments.
@@ -97,6 +143,6 @@ def overlap_map(counts: np.ndarray, lang: str) -> go.Figure:
     import plotly.express as px
 
     plotly_ready()
-    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=False)
+    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=True)  # the count in every cell
     fig.update_layout(height=340, margin=dict(l=0, r=0, t=10, b=0))
     return number_style(fig, lang)

@@ -19,6 +19,13 @@ HINT_KEY = "mobile_settings_hint"
 CANVAS_BOX = "canvas_box"  # st.container keys starting with this reserve room for the canvas toolbar
 AUTO_COLLAPSE_BELOW = 1000  # px: tablets in portrait start with the sidebar collapsed (Streamlit: ≤ 768)
 
+# Contrast (WCAG 2.1 AA, tests/test_a11y.py checks the ratios against the theme in .streamlit/config.toml):
+# Streamlit fades captions, image captions and help text to 60 % of the text colour (3.9:1 on white);
+# these colours keep small grey text at ≥ 4.5:1 on the page, the sidebar and the info boxes, and the
+# keyboard focus ring at ≥ 3:1 against everything it is drawn on.
+MUTED_TEXT = "#5c5a56"
+FOCUS_RING = "#1a56c4"
+
 CSS = """
 <style>
 /* Words wrap at spaces only: Streamlit's markdown uses word-break: break-word, which lets a narrow
@@ -59,6 +66,27 @@ CSS = """
 [data-testid="stTabs"] [role="tablist"] > [data-testid="stTab"] { flex-shrink: 0; }
 /* Image tiles (original / noisy / cleaned …): titles get three lines so the pictures line up. */
 [class*="st-key-tiles_"] [data-testid="stMarkdownContainer"] p { font-size: 0.875rem; line-height: 1.3; min-height: 3.9em; }
+/* Grey text stays readable (captions on a projector too): at least 4.5:1 against the page and the sidebar. */
+:is([data-testid="stCaptionContainer"], [data-testid="stImageCaption"], [data-testid="stWidgetLabel"] small,
+  [data-testid="stTickBarMin"], [data-testid="stTickBarMax"], [data-testid="stMetricDelta"] ~ div,
+  [data-testid="stFileUploaderDropzoneInstructions"] small) {
+  color: %(muted)s !important;
+  opacity: 1 !important;  /* Streamlit fades captions with opacity 0.6, which no text colour makes up for */
+}
+/* A keyboard focus is always visible: a solid ring on whatever has the focus. */
+:is(a, button, summary, input, textarea, select, [role="slider"], [role="tab"], [role="radio"], [role="switch"],
+  [role="checkbox"], [role="combobox"], [role="button"], [tabindex]):focus-visible {
+  outline: 3px solid %(focus)s !important;
+  outline-offset: 2px;
+}
+/* Radios, checkboxes, toggles and sliders draw their own picture over a hidden input: the ring goes round the
+   option's label or the whole slider instead. */
+label:has(input:is([type="radio"], [type="checkbox"]):focus-visible),
+[data-testid="stSlider"]:has(input:focus-visible) {
+  outline: 3px solid %(focus)s;
+  outline-offset: 2px;
+  border-radius: 0.25rem;
+}
 /* The drawing canvas's toolbar sits above the canvas: keep that room free of the text above. */
 [class*="st-key-canvas_box"] { padding-top: 2.9rem; }
 @media (pointer: coarse) { [class*="st-key-canvas_box"] { padding-top: 4rem; } }
@@ -75,7 +103,7 @@ body:has([data-testid="stSidebar"][data-collapsed="true"]) .st-key-mobile_settin
   [data-testid="stMain"] h2 { font-size: 1.6rem; }
 }
 </style>
-"""
+""".replace("%(muted)s", MUTED_TEXT).replace("%(focus)s", FOCUS_RING)
 
 # Runs once per page view: the page's language for the browser (screen readers, hyphenation) and, on a
 # tablet in portrait, the sidebar collapsed unless the student has opened or closed it before (Streamlit

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from lib import a11y
 from lib.noise import NOISE_KINDS, PRESETS, NoiseConfig
 from lib.ui import cache
 from lib.ui.frame import Frame, on_click_set
@@ -61,9 +63,58 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
 TILE = 112  # px: one picture of an image row (original, noisy, cleaned, preparation steps)
 
 
-def image_strip(images: list[np.ndarray], captions: list[str], size: int = TILE) -> None:
-    """Same-size images side by side in one element, each with its caption."""
-    st.image([cache.png_tile(image, size) for image in images], caption=captions, width=size, output_format="PNG")
+def image_strip(images: list[np.ndarray], captions: list[str], alts: list[str], size: int = TILE) -> None:
+    """Same-size images side by side in one element, each with its caption and its text alternative."""
+    st.image([cache.png_tile(image, size) for image in images], caption=captions, width=size, output_format="PNG",
+             alt=alts)  # fmt: skip
+
+
+def lab_alts(
+    f: Frame, result, i: int, label: int, index: int, noise: NoiseConfig, group: str | None, model: str
+) -> list[str]:
+    """Text alternatives of one noise-lab example: the original, the noisy copy, the cleaned one (with scores)."""
+    subject = a11y.digit(f.lang, label, index)
+    kind = "gaussian" if result.gaussian[i] else "speckle"
+    noisy_score = (
+        f.t("alt.unchanged")
+        if result.untouched[i]
+        else a11y.scores(f.lang, float(result.psnr_noisy[i]), float(result.ssim_noisy[i]))
+    )
+    cleaned_score = a11y.scores(f.lang, float(result.psnr_cleaned[i]), float(result.ssim_cleaned[i]))
+    return [
+        a11y.original(f.lang, subject),
+        a11y.noisy(f.lang, subject, a11y.noise_words(f.lang, noise, kind, group), noisy_score),
+        a11y.cleaned(f.lang, subject, model, cleaned_score),
+    ]
+
+
+def row_alts(
+    f: Frame, subject: str, noise: str | None, methods: list[str], scores: list[str] | None = None
+) -> list[str]:
+    """Text alternatives of a row: the original, the noisy copy (unless noise is None), then each method's output."""
+    alts = [a11y.original(f.lang, subject)]
+    if noise is not None:
+        alts.append(a11y.noisy(f.lang, subject, noise, (scores or [""])[0]))
+    outputs = (scores or [])[1:] if noise is not None else (scores or [])
+    alts += [a11y.cleaned(f.lang, subject, m, outputs[i] if i < len(outputs) else "") for i, m in enumerate(methods)]
+    return alts
+
+
+def chart_table(f: Frame, table: pd.DataFrame, key: str) -> None:
+    """A chart's numbers as a table in a closed expander under it: read by a screen reader, by keyboard, without colour."""
+    with st.expander(f.t("a11y.data_table")):
+        st.dataframe(table, key=key, hide_index=True, width="stretch")
+
+
+def histogram_table(f: Frame, raw: np.ndarray, bins: int = 12) -> pd.DataFrame:
+    """The histogram's counts in a few ranges of pixel value, before and after clipping to 0..255."""
+    values = np.asarray(raw, dtype=np.float64).ravel()
+    lo, hi = min(float(values.min()), 0.0), max(float(values.max()), 255.0)
+    edges = np.unique(np.concatenate([np.linspace(lo, 0, 3), np.linspace(0, 255, bins + 1), np.linspace(255, hi, 3)]))
+    before, _ = np.histogram(values, edges)
+    after, _ = np.histogram(np.clip(values, 0, 255), edges)
+    ranges = [f"{f.num(a, '.0f')} … {f.num(b, '.0f')}".replace("-", "−") for a, b in zip(edges[:-1], edges[1:])]
+    return pd.DataFrame({f.t("lab.hist_x"): ranges, f.t("lab.hist_before"): before, f.t("lab.hist_after"): after})
 
 
 def histogram_before_after_clip(f: Frame, raw: np.ndarray) -> go.Figure:
@@ -115,33 +166,43 @@ def render_steps(f: Frame, steps) -> None:
         (steps.fitted, f.t("steps.fitted", h=steps.fitted.shape[0], w=steps.fitted.shape[1])),
         (steps.final, f.t("steps.final", dy=steps.shift[0], dx=steps.shift[1])),
     ]
-    shown = []
-    for image, _ in pictures:
+    shown, alts = [], []
+    for n, (image, caption) in enumerate(pictures, 1):
+        alts.append(f.t("alt.step", n=n, total=len(pictures), caption=caption))
         h, w = image.shape
         factor = max(1, TILE // max(h, w)) if max(h, w) < TILE else 1
         shown.append(upscale(image, factor) if factor > 1 else (np.clip(image, 0, 1) * 255).astype(np.uint8))
     # one image list of fixed-width tiles: the row wraps on narrow screens instead of squeezing the captions
-    st.image(shown, caption=[caption for _, caption in pictures], width=TILE)
+    st.image(shown, caption=[caption for _, caption in pictures], width=TILE, alt=alts)
 
 
-def render_cleaned(f: Frame, result, noise_added: bool = True, key: str | None = None) -> None:
+def render_cleaned(
+    f: Frame, result, noise_added: bool = True, key: str | None = None, subject: str | None = None
+) -> None:
     """Original | noisy | each model's output, scored against the un-noised digit (or the input when none).
 
     key: unique on the page; lines the pictures up (titles get two lines) when given.
+    subject: what the digit is called in the pictures' text alternatives (default "your digit").
     """
+    subject = a11y.digit(f.lang, name=subject)
     if noise_added:
         images = [(result.clean, f.t("lab.original")), (result.noisy, f.t("lab.noisy"))]
         noisy_caption = "content.lab.no_noise" if result.untouched else None  # e.g. s = 0: not a "100 dB" score
         captions = ["", f.t(noisy_caption) if noisy_caption else f.t("lab.caption_scores", **result.scores["noisy"])]
+        noisy_score = f.t("alt.unchanged") if result.untouched else a11y.scores(f.lang, **result.scores["noisy"])
+        alts = [a11y.original(f.lang, subject), a11y.noisy(f.lang, subject, score=noisy_score)]
     else:
         images, captions = [(result.clean, f.t("upload.input"))], [f.t("upload.no_reference")]
+        alts = [a11y.original(f.lang, subject)]
     for name, out in result.outputs.items():
         images.append((out, name))
         template = "lab.caption_scores" if noise_added else "upload.caption_change"
         captions.append(f.t(template, **result.scores[name]))
+        against = "original" if noise_added else "input"
+        alts.append(a11y.cleaned(f.lang, subject, name, a11y.scores(f.lang, **result.scores[name], against=against)))
     # fixed-width tiles in a wrapping row: on a phone they flow onto more lines, captions stay readable
     row = st.container(horizontal=True, wrap=True, gap="small", key=f"tiles_{key}" if key else None)
-    for (image, title), caption in zip(images, captions):
+    for (image, title), caption, alt in zip(images, captions, alts):
         tile = row.container(width=TILE)
         tile.markdown(f"**{title}**")
-        tile.image(upscale(image), caption=caption or None, width="stretch")
+        tile.image(upscale(image), caption=caption or None, width="stretch", alt=alt)
