@@ -25,6 +25,7 @@ PAGES = [
     ("app_pages/compare.py", "page.compare", ":material/bar_chart:", False),
     ("app_pages/draw.py", "page.draw", ":material/draw:", False),
     ("app_pages/upload.py", "page.upload", ":material/photo_camera:", False),
+    ("app_pages/teacher.py", "teacher.page", ":material/school:", False),
 ]
 navigation = st.navigation(
     [st.Page(path, title=t(key, lang), icon=icon, default=default) for path, key, icon, default in PAGES]

@@ -61,7 +61,8 @@ def show_result(final, name: str, steps=None, strokes=None) -> None:
                 st.toast(f.t("draw.added", n=n))
         else:
             items = st.session_state.setdefault(REPORT, [])
-            items.append(ReportItem(f.t("draw.item_name", n=len(items) + 1), cleaned))
+            item_name = f.t("draw.item_name", n=len(items) + 1)
+            items.append(ReportItem(item_name, cleaned, "drawn", noise, int(seed), steps))
             st.toast(f.t("draw.added", n=len(items)))
 
 

@@ -8,12 +8,16 @@ from lib.lab import clean_digit
 from lib.limits import UPLOAD_LIMIT_MB
 from lib.preprocess import IMAGE_TYPES, MAX_PIXELS, PreprocessError, open_image, to_mnist_steps
 from lib.report import ReportItem, has_noisy_column, report_parameters, report_zip, sheet_png
+from lib.report.build import noise_of_record
+from lib.report.content import AppliedNoise
+from lib.report.layout import noise_text
 from lib.safe_names import clean_name, markdown_text
 from lib.store import StoreError
 from lib.store.blobs import ORIGINAL_MAX_SIDE, bounded_png
 from lib.store.items import record_to_cleaned
 from lib.ui import cache, workspace
 from lib.ui.frame import frame
+from lib.ui.handin import render_report_panel
 from lib.ui.outside import remember_digit
 from lib.ui.uploads import file_uploader
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
@@ -108,19 +112,25 @@ for number, (name, data, image_id) in enumerate(entries, 1):
     remember_digit(name, steps.final)  # Compare runs section 5 on "my digits"
     result = clean_digit(models, steps.final, noise, int(seed) + number, cache.device())
     render_cleaned(f, result, noise_added=noise is not None, key=f"up_{number}", subject=name)
-    items.append(ReportItem(name, result))
+    items.append(ReportItem(name, result, "photo", noise, int(seed) + number, steps, dict(preprocessing)))
 
-if ws:  # the drawings added on "Draw a digit", read back from the workspace
-    items += [ReportItem(row.name, record_to_cleaned(row.settings, row.result))
+if ws:  # the drawings added on "Draw a digit", read back from the workspace with the noise each one got
+    items += [ReportItem(row.name, record_to_cleaned(row.settings, row.result), "drawn", *noise_of_record(row.settings))
               for row in workspace.store().report_items(ws, kind="drawn") if row.result]  # fmt: skip
 else:
     items += st.session_state.get("report_drawings", [])
 st.header(f.t("upload.report"))
 if not items:
     st.info(f.t("upload.report_empty"))
+    if ws:  # conclusions can be written (and are kept) before any picture
+        workspace.student_text(f.lang, ws, "conclusions")
 else:
+    render_report_panel(f, items)
+    st.subheader(f.t("report.ui.overview"))
     preprocessing = preprocessing | {"procedure": f.t("upload.procedure")}
-    parameters = report_parameters(f.lang, noise, int(seed), list(models), preprocessing, [it.name for it in items])
+    described = [f"{it.name}: {noise_text(AppliedNoise.of(it.noise, it.seed) if it.noise else None, f.lang, it.source)}"
+                 for it in items]  # each image's own noise: drawings keep theirs whatever this page's mode is  # fmt: skip
+    parameters = report_parameters(f.lang, noise, int(seed), list(models), preprocessing, described)
     sheet = sheet_png(items, f.lang)
     noisy_column = has_noisy_column(items)
     st.image(sheet, caption=f.t("upload.sheet" if noisy_column else "content.report.sheet_as_is"),
@@ -129,6 +139,3 @@ else:
     c1.download_button(f.t("upload.download_sheet"), sheet, "denoising_sheet.png", "image/png", key="dl_sheet")
     c2.download_button(f.t("upload.download_zip"), report_zip(items, parameters, f.lang), "denoising_report.zip",
                        "application/zip", key="dl_zip")  # fmt: skip
-
-if ws:
-    workspace.student_text(f.lang, ws, "conclusions")

@@ -334,6 +334,16 @@ class TrainingJob:
             values["progress"] = {"epoch": p.epoch, "epochs": p.epochs, "step": p.step, "steps": p.steps_per_epoch,
                                   "loss": float(p.loss), "history": [dict(r) for r in p.history]}  # fmt: skip
         self._save(**values)
+        self._teacher_stop()
+
+    def _teacher_stop(self) -> None:
+        """The teacher's page (any server process) marks a training stop_reason = "teacher": stop here then."""
+        try:
+            row = self.store.training(self.workspace_id, self.training_id) if self.store is not None else None
+        except Exception:  # the next heartbeat asks again
+            return
+        if row is not None and row.stop_reason == "teacher" and not self.stop_event.is_set():
+            self.stop("teacher")
 
     def _on_epoch_state(self, state: dict[str, Any]) -> None:
         """After every whole epoch: model + optimiser state into the store (resume point)."""

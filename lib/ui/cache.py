@@ -77,8 +77,16 @@ def shipped_model(path_str: str, mtime: float) -> LoadedModel:
 
 
 def training_setting(name: str) -> int:
-    """A training setting: env CLASSROOM_TRAIN_<NAME>, else secrets [training] <name>, else the default."""
+    """A training setting: env CLASSROOM_TRAIN_<NAME>, else the teacher's class setting (the store), else secrets
+    [training] <name>, else the default."""
     value = os.environ.get(f"CLASSROOM_TRAIN_{name.upper()}")
+    if value is None:
+        try:
+            from lib.ui.workspace import store
+
+            value = store().class_settings().get(f"training_{name}")
+        except Exception:  # no store reachable: the other sources hold
+            value = None
     if value is None:
         try:
             value = st.secrets.get("training", {}).get(name)

@@ -144,10 +144,12 @@ def default_model_key(models: dict[str, cache.LoadedModel]) -> str | None:
     return None
 
 
-def frame(page_title_key: str) -> Frame:
-    """Draw the sidebar and return the page's language and model."""
+def frame(page_title_key: str, attach: bool = True) -> Frame:
+    """Draw the sidebar and return the page's language and model; `attach=False`: no student workspace (teacher)."""
     lang = current_language()
-    workspace_id = workspace.attach(lang)  # before the widgets: a known workspace's choices become their values
+    workspace_id = (
+        workspace.attach(lang) if attach else None
+    )  # before the widgets: a known workspace's choices become their values
     st.session_state.setdefault(LANG_KEY, lang)
     push_shared_values()
     with st.sidebar:

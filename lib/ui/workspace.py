@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import threading
 import time
 from typing import Any
@@ -133,7 +134,8 @@ def _restore(store_: Store, workspace_id: str) -> None:
 
 
 def _fresh(store_: Store) -> str:
-    info = store_.create_workspace()
+    code = st.query_params.get("class", "") or ""  # the class code in the link the teacher handed out
+    info = store_.create_workspace(class_code=code if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code) else "")
     st.session_state[SAVED_KEY] = {}
     return info.id
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 PAGES = [
     ("", "page.lab"), ("convolution", "page.conv"), ("train", "page.train"), ("inside", "page.inside"),
-    ("compare", "page.compare"), ("draw", "page.draw"), ("upload", "page.upload"),
+    ("compare", "page.compare"), ("draw", "page.draw"), ("upload", "page.upload"), ("teacher", "teacher.page"),
 ]  # fmt: skip
 
 # Latin words that belong in a Russian UI: names of metrics, data sets, layers, libraries, file formats and
@@ -32,7 +32,7 @@ ALLOWED = {
     "GIF", "ZIP", "CSV", "pt", "KOst", "python", "lib", "train", "compare", "py", "convolution", "streamlit",
     "run", "streamlit_app", "weights", "seed_A", "seed_B", "linear_B", "U-Net", "Conv2d", "ConvTranspose2d",
     "Linear", "Flatten", "Unflatten", "Dropout", "Sequential", "DejaVu", "WEBP", "PT", "jpg", "lr", "layer1", "layer2",
-    "layer01", "layer02",
+    "layer01", "layer02", "PDF", "DOCX", "Word",
 }  # fmt: skip
 # Texts drawn by Streamlit's own components, which offer no way to translate them (docs/app-behaviour.md, "Settings and languages").
 COMPONENT_TEXT = ["Skip to main content", "Drag and drop files here", "Drag and drop file here", "Browse files",

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,9 @@ CELL = 112  # each 28×28 image drawn ×4
 PAD = 8
 LABEL_H = 34  # room for a column header above, and a score line under, each image
 NAME_W = 200
-FONT_PATH = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"  # has Cyrillic; Pillow's default does not
+FONT_PATH = (
+    Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans.ttf"
+)  # has Cyrillic; Pillow's default does not
 FONT_SIZE = 12
 LINE_H = 17
 # Russian Excel opens a CSV with ';' between fields and a decimal comma; a UTF-8 byte-order mark makes it read
@@ -33,10 +35,15 @@ CSV_DIALECT = {"ru": ";", "en": ","}
 
 @dataclass(frozen=True)
 class ReportItem:
-    """One processed digit and where it came from."""
+    """One processed digit, where it came from and exactly what was done to it."""
 
     name: str
     result: CleanedDigit
+    source: str = "photo"  # "drawn" | "photo"
+    noise: NoiseConfig | None = None  # the noise applied (None: cleaned as it is)
+    seed: int | None = None  # the seed of the noise generator
+    steps: Any = None  # the preprocess.MnistSteps that made the digit
+    settings: dict[str, Any] = field(default_factory=dict)  # preparation settings (invert, threshold, contrast)
 
 
 @cache
@@ -120,21 +127,29 @@ def sheet_png(items: list[ReportItem], lang: str = "en") -> bytes:
         note += " " + t("content.report.note_mixed", lang)  # rows cleaned as they are compare with their input
     note_lines = _wrap(ImageDraw.Draw(Image.new("RGB", (1, 1))), note, width - 2 * PAD)
     footer = PAD + LINE_H * len(note_lines)
-    height = PAD + LABEL_H + len(items) * (CELL + LABEL_H + PAD) + footer
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    titles = [_wrap(measure, column_title(name, lang, noisy_column), CELL + PAD - 4) or [""]
+              for name, _ in _columns(items[0], noisy_column)]  # fmt: skip
+    head = max(LABEL_H, max(len(lines) for lines in titles) * LINE_H + 6)  # whole names, wrapped, never cut
+    height = PAD + head + len(items) * (CELL + LABEL_H + PAD) + footer
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
-    for c, (name, _) in enumerate(_columns(items[0], noisy_column)):
-        title = column_title(name, lang, noisy_column)
-        draw.text((PAD + c * (CELL + PAD), PAD), _fit(draw, title, CELL + PAD - 2), fill="black", font=font())
+    for c, lines in enumerate(titles):
+        for n, line in enumerate(lines):
+            draw.text((PAD + c * (CELL + PAD), PAD + n * LINE_H), line, fill="black", font=font())
     for r, item in enumerate(items):
-        top = PAD + LABEL_H + r * (CELL + LABEL_H + PAD)
+        top = PAD + head + r * (CELL + LABEL_H + PAD)
         for c, (name, image) in enumerate(_columns(item, noisy_column)):
             left = PAD + c * (CELL + PAD)
-            if image is None:
+            if image is None:  # no noisy picture: say why where it would be
                 draw.rectangle((left, top, left + CELL - 1, top + CELL - 1), outline="#bbbbbb")
+                reason = _wrap(draw, t("report.noise.none_photo_short", lang), CELL - 10)
+                for n, line in enumerate(reason):
+                    y = top + (CELL - len(reason) * LINE_H) // 2 + n * LINE_H
+                    draw.text((left + CELL // 2, y), line, fill="#555555", font=font(), anchor="ma")
             else:
                 sheet.paste(_to_pil(image).convert("RGB"), (left, top))
-            text = score_text(item, name, lang)
+            text = score_text(item, name, lang) if image is not None else ""  # the box itself says it
             if text:
                 draw.text((left, top + CELL + 3), _fit(draw, text, CELL + PAD - 2), fill="black", font=font())
         draw.text((PAD + ncols * (CELL + PAD), top + CELL // 2), _fit(draw, clean_name(item.name), NAME_W - PAD), fill="black",

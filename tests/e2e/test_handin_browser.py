@@ -1,0 +1,145 @@
+"""Real browser, in Russian: draw and upload → conclusions → hand in → the teacher logs in and downloads it."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from lib.i18n import t
+from tests.e2e.test_browser import ARGS, CHROMIUM, ROOT, draw_seven, free_port
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "учитель-2026"
+NAME = "Иванова Мария"
+CONCLUSIONS = "Модель группы Б очищает мои цифры лучше; свёрточная сеть лучше полносвязной."
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """streamlit run with its own store folder and a teacher password in the environment."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("handin")
+    env = {**__import__("os").environ, "CLASSROOM_DATA_DIR": str(folder), "CLASSROOM_TEACHER_PASSWORD": PASSWORD}
+    env.pop("CLASSROOM_DB_URL", None)
+    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    log = folder / "streamlit.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def russian_page(browser):
+    context = browser.new_context(locale="ru-RU", viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    return context, page
+
+
+def no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_hand_in_and_the_teacher_downloads_it(server, browser, tmp_path, test_digits):
+    context, page = russian_page(browser)
+    # a drawing, added to the report
+    page.goto(f"{server}/draw")
+    draw_seven(page)
+    page.get_by_text(t("draw.result", "ru"), exact=True).wait_for()
+    page.get_by_role("button", name=t("draw.add_to_report", "ru")).click()
+    page.get_by_text(t("draw.added", "ru", n=1)).wait_for()
+    # an uploaded photo, on «Your images» reached through the app's navigation (the session keeps the drawing)
+    page.locator("[data-testid='stSidebarNav'] a", has_text=t("page.upload", "ru")).click()
+    photo = tmp_path / "фото_семёрки.png"
+    Image.fromarray(255 - test_digits.images[0].numpy()).resize((300, 300)).save(photo)
+    page.locator("input[type='file']").first.set_input_files(str(photo))
+    page.get_by_text("1. фото_семёрки.png", exact=True).wait_for(timeout=180_000)  # processed and kept
+    page.get_by_text(t("report.ui.conclusions", "ru"), exact=True).wait_for()
+    page.get_by_text(t("report.ui.name_needed", "ru")).wait_for()
+    page.get_by_label(t("report.ui.student", "ru"), exact=True).fill(NAME)
+    page.get_by_label(t("report.ui.group", "ru"), exact=True).fill("ИВТ-21")
+    page.get_by_label(t("report.ui.group", "ru"), exact=True).press("Enter")
+    area = page.get_by_label(t("store.text.conclusions", "ru"), exact=True)
+    area.fill(CONCLUSIONS)
+    area.press("Control+Enter")
+    handin = page.get_by_role("button", name=t("report.ui.handin_button", "ru"))
+    try:
+        page.wait_for_function("b => !b.disabled", arg=handin.element_handle(), timeout=180_000)
+    finally:
+        page.screenshot(path=str(tmp_path / "before_handin.png"))
+    handin.click()
+    page.get_by_text("Работа сдана: версия 1", exact=False).wait_for(timeout=180_000)
+    no_exception(page)
+    page.screenshot(path=str(tmp_path / "student_handed_in.png"), full_page=True)
+    with page.expect_download() as got:
+        page.get_by_role("button", name=t("report.ui.download_pdf", "ru")).click()
+    text = " ".join(p.extract_text() for p in PdfReader(got.value.path()).pages)
+    assert NAME in text and t("report.task7", "ru") in text and "рисунок 1" in text and "фото_семёрки.png" in text
+
+    # the student's session cannot reach the teacher's data by address or parameters
+    workspace = page.evaluate("() => new URLSearchParams(location.search).get('w')")
+    assert workspace
+    page.goto(f"{server}/teacher?w={workspace}&teacher=1&auth=1&tab=class")
+    page.get_by_label(t("teacher.password", "ru")).wait_for()
+    assert NAME not in page.locator("[data-testid='stMain']").inner_text()
+    assert page.locator("[data-testid='stDataFrame']").count() == 0
+    page.get_by_label(t("teacher.password", "ru")).fill("неверный пароль")
+    page.get_by_role("button", name=t("teacher.login", "ru")).click()
+    page.get_by_text(t("teacher.wrong", "ru")).wait_for()
+    assert page.locator("[data-testid='stDataFrame']").count() == 0
+    no_exception(page)
+    context.close()
+
+    # the teacher logs in, sees the hand-in and downloads it
+    context, page = russian_page(browser)
+    page.goto(f"{server}/teacher")
+    page.get_by_label(t("teacher.password", "ru")).fill(PASSWORD)
+    page.get_by_role("button", name=t("teacher.login", "ru")).click()
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    page.get_by_text(t("teacher.class_caption", "ru", n=1, handed=1)).wait_for()
+    page.screenshot(path=str(tmp_path / "teacher_class.png"), full_page=True)
+    with page.expect_download() as got:
+        page.get_by_role("button", name=t("teacher.download_all", "ru", n=1)).click()
+    archive = zipfile.ZipFile(got.value.path())
+    assert sorted(archive.namelist()) == ["ИВТ-21/Иванова_Мария_v1.docx", "ИВТ-21/Иванова_Мария_v1.pdf"]
+    handed = PdfReader(io.BytesIO(archive.read("ИВТ-21/Иванова_Мария_v1.pdf")))
+    assert CONCLUSIONS in " ".join(" ".join(p.extract_text() for p in handed.pages).split())
+    page.get_by_role("tab", name=t("teacher.tab.board", "ru")).click()
+    page.get_by_text(t("teacher.board.empty", "ru")).wait_for()
+    page.screenshot(path=str(tmp_path / "teacher_board.png"), full_page=True)
+    no_exception(page)
+    context.close()
