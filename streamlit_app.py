@@ -7,6 +7,7 @@ import streamlit as st
 from lib.i18n import t
 from lib.ui.lang import current_language  # light: the navigation shows before torch loads
 from lib.ui.memory import tune_memory
+from lib.ui.warm import warm_server
 
 # Every student's rerun and every training is a thread of this one process. With Python's default 5 ms
 # GIL hand-over, a thread coming back from a torch kernel or the network waits behind whoever runs Python;
@@ -14,6 +15,7 @@ from lib.ui.memory import tune_memory
 # help further: at 0.05 ms the pages of 60 students were slower and the trainings no faster.
 sys.setswitchinterval(0.0005)
 tune_memory()  # glibc: two malloc arenas, freed memory handed back every second
+warm_server()  # plotly and the explainer warmed in a background thread: quick first histogram and explainer
 lang = current_language()
 st.set_page_config(page_title=t("app.title", lang), page_icon="✏️", layout="wide")
 

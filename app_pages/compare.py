@@ -14,7 +14,7 @@ from lib.ui.examples import example_row
 from lib.ui.frame import frame
 from lib.ui.outside import render_section5_outside
 from lib.ui.plots import grouped_bars, line_chart
-from lib.ui.widgets import chart_table, image_strip, method_label, row_alts
+from lib.ui.widgets import chart_table, image_strip, method_label, row_alts, teacher_note
 
 RESULTS = cache.WEIGHTS_DIR / "compare.json"
 
@@ -36,7 +36,8 @@ if not RESULTS.exists():
     st.stop()
 results = load_results(str(RESULTS), RESULTS.stat().st_mtime)
 rows = pd.DataFrame(results["rows"])
-st.caption(f.t("compare.source", command=results["command"], n=results["limit"], bm3d=results["bm3d_limit"]))
+st.caption(f.t("compare.source", n=results["limit"], bm3d=results["bm3d_limit"]))
+teacher_note(f, results["command"])
 
 group = st.radio(
     f.t("compare.group"),
@@ -55,6 +56,10 @@ wide[f.t("compare.n")] = n_col.values
 st.dataframe(wide.style.format(lambda v: f.num(v, ".3f")), width="stretch")
 
 with st.expander(f.t("content.guide.why_lower_title")):
+    example = rows[(rows["group"] == "A") & (rows["kind"] == "gaussian")].set_index("method")["psnr"]
+    if {"noisy", "seed_B"} <= set(example.index):  # the table's own numbers, not remembered ones
+        st.markdown(f.t("fixes.why_lower_table", noisy=example["noisy"], cleaned=example["seed_B"],
+                        model=label("seed_B")))  # fmt: skip
     st.markdown(f.t("content.guide.why_lower"))
 
 # A radio always has one option selected (a segmented control can be clicked off, leaving nothing shown as chosen)

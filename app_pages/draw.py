@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from lib.canvas import canvas_to_image, check_drawing
+from lib.canvas import canvas_to_image, check_drawing, ink_mask, same_drawing
 from lib.lab import clean_digit
 from lib.preprocess import check_digit, to_mnist_steps
 from lib.report import ReportItem
@@ -17,6 +17,8 @@ from lib.ui.style import CANVAS_BOX, canvas_side, column_width
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 
 REPORT = "report_drawings"
+DRAWING_MASK = "drawing_mask"  # the last drawing's ink on a coarse grid: tells a new drawing from more strokes
+DRAWING_NUMBER = "drawing_number"  # how many drawings this session has made
 BASE_SIDE = 280  # the stroke-width slider is in pixels of a canvas this wide; wider canvases scale it
 
 f = frame("page.draw")
@@ -61,8 +63,7 @@ def show_result(final, name: str, steps=None, strokes=None) -> None:
                 st.toast(f.t("draw.added", n=n))
         else:
             items = st.session_state.setdefault(REPORT, [])
-            item_name = f.t("draw.item_name", n=len(items) + 1)
-            items.append(ReportItem(item_name, cleaned, "drawn", noise, int(seed), steps))
+            items.append(ReportItem(name, cleaned, "drawn", noise, int(seed), steps))  # the name Compare shows too
             st.toast(f.t("draw.added", n=len(items)))
 
 
@@ -105,7 +106,13 @@ def canvas_part() -> None:
         if not check.looks_like_digit:
             st.warning(f.t("draw.not_digit", ink=100 * check.ink_fraction, blobs=check.blobs))
             return
-        show_result(steps.final, f.t("outside.drawing"), steps, getattr(result, "json_data", None))
+        # each drawing gets the next number ("рисунок 2"); more strokes on the same drawing keep its number
+        mask = ink_mask(drawing)
+        number = st.session_state.get(DRAWING_NUMBER, 0)
+        if not same_drawing(st.session_state.get(DRAWING_MASK), mask):
+            number += 1
+        st.session_state[DRAWING_MASK], st.session_state[DRAWING_NUMBER] = mask, number
+        show_result(steps.final, f.t("draw.item_name", n=number), steps, getattr(result, "json_data", None))
 
 
 def keep_drawing(ws: str, digit, strokes, cleaned, noise, seed: int, source: str = "drawn") -> int:

@@ -1,5 +1,7 @@
 """Inside the model: Table 1 from the live layers, feature maps, kernels and the checkerboard risk."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -43,28 +45,21 @@ x = noisy.unsqueeze(1).to(cache.device())  # (1, 1, 28, 28)
 is_conv = f.model.checkpoint.model_config.name == "seed"
 st.header(f.t(table_heading_key(f.model.checkpoint.model_config.name)))
 rows = layer_table(model, x)
+decimal = "," if f.lang == "ru" else "."
 table = pd.DataFrame(
     [
         {
             f.t("inside.col_layer"): r.name,
-            f.t("inside.col_op"): r.operation,
+            f.t("inside.col_op"): re.sub(r"(\d)\.(\d)", rf"\1{decimal}\2", r.operation),  # "Dropout(p=0,2)"
             f.t("inside.col_shape"): " × ".join(map(str, r.output_shape)),
-            f.t("inside.col_params"): r.parameters,
-            f.t("inside.col_formula"): r.formula,
+            f.t("inside.col_params"): f.num(r.parameters, ",d"),
+            f.t("inside.col_formula"): r.formula.replace("-", "−"),
         }
         for r in rows
     ]
 )
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        f.t("inside.col_formula"): st.column_config.TextColumn(width="large"),
-        f.t("inside.col_layer"): st.column_config.TextColumn(width="small"),
-        f.t("inside.col_params"): st.column_config.NumberColumn(width="small"),
-    },
-)
+# a static table: every header and formula wraps inside the page's width instead of being cut off
+st.table(table, hide_index=True)
 st.caption(f.t("inside.total_params", total=sum(r.parameters for r in rows)))
 
 st.header(f.t("inside.maps"))

@@ -7,22 +7,22 @@ from lib import a11y
 from lib.i18n import format_number
 from lib.lab import clipping_notes, error_map, example_indices, make_triples
 from lib.ui import cache
-from lib.ui.frame import MODEL_KEY, frame, on_click_set, preset_name
+from lib.ui.frame import CHOSEN_MODEL, frame, on_click_set, preset_name
 from lib.ui.widgets import (
     chart_table,
+    delta_metric,
     histogram_before_after_clip,
     histogram_table,
     image_strip,
     lab_alts,
     noise_controls,
-    short_label,
     textbook_noise_settings,
 )
 
 f = frame("page.lab")
 # The textbook's set-up (Appendix 1): Group B noise, the 50/50 mix, clipping on, seed 0, the Group B model.
 TEXTBOOK = {**textbook_noise_settings("lab"), "keep_lab_count": 6, "keep_lab_seed": 0, "keep_lab_pick": 0,
-            "keep_lab_errors": False, "keep_lab_hist": False, MODEL_KEY: "shipped:seed_B"}  # fmt: skip
+            "keep_lab_errors": False, "keep_lab_hist": False, CHOSEN_MODEL: "shipped:seed_B"}  # fmt: skip
 st.caption(f.t("lab.intro"))
 digits = cache.test_digits()
 
@@ -57,7 +57,7 @@ db = f.t("unit.db")
 
 
 def num(value: float, spec: str) -> str:
-    return format_number(value, f.lang, spec).replace("-", "−")
+    return format_number(value, f.lang, spec)
 
 
 if avg["psnr_noisy"] is None:  # the noise changed nothing: no noisy score, no fake "−75 dB" improvement
@@ -68,20 +68,19 @@ if avg["psnr_noisy"] is None:  # the noise changed nothing: no noisy score, no f
     st.info(f.t("content.lab.no_noise_note"))
 else:
     cols[0].metric(f.t("lab.avg_psnr_noisy"), f"{num(avg['psnr_noisy'], '.2f')} {db}")
-    cols[1].metric(
-        f.t("lab.avg_psnr_cleaned"),
-        f"{num(avg['psnr_cleaned'], '.2f')} {db}",
-        f"{num(avg['psnr_cleaned'] - avg['psnr_noisy'], '+.2f')} {db}",
-    )
+    psnr_gain = round(avg["psnr_cleaned"] - avg["psnr_noisy"], 2)  # as shown: "+0,00" is no change
+    ssim_gain = round(avg["ssim_cleaned"] - avg["ssim_noisy"], 3)
+    delta_metric(cols[1], f.t("lab.avg_psnr_cleaned"), f"{num(avg['psnr_cleaned'], '.2f')} {db}", psnr_gain,
+                 f"{num(psnr_gain, '+.2f')} {db}")  # fmt: skip
     cols[2].metric(f.t("lab.avg_ssim_noisy"), num(avg["ssim_noisy"], ".3f"))
-    cols[3].metric(
-        f.t("lab.avg_ssim_cleaned"),
-        num(avg["ssim_cleaned"], ".3f"),
-        num(avg["ssim_cleaned"] - avg["ssim_noisy"], "+.3f"),
-    )
+    delta_metric(cols[3], f.t("lab.avg_ssim_cleaned"), num(avg["ssim_cleaned"], ".3f"), ssim_gain,
+                 num(ssim_gain, "+.3f"))  # fmt: skip
     if result.untouched.any():
         st.caption(f.t("content.lab.partly_untouched", n=int(result.untouched.sum()), total=len(indices)))
     with st.expander(f.t("content.guide.why_lower_title"), expanded=avg["psnr_cleaned"] < avg["psnr_noisy"]):
+        if avg["psnr_cleaned"] < avg["psnr_noisy"]:  # the example is what the class sees, computed
+            st.markdown(f.t("fixes.why_lower_here", noisy=avg["psnr_noisy"], cleaned=avg["psnr_cleaned"],
+                            diff=avg["psnr_noisy"] - avg["psnr_cleaned"]))  # fmt: skip
         st.markdown(f.t("content.guide.why_lower"))
 
 headers = [f.t("lab.original"), f.t("lab.noisy"), f.t("lab.cleaned")]
@@ -103,7 +102,7 @@ for i, idx in enumerate(indices):
         ),
         f.t("lab.caption_scores", psnr=result.psnr_cleaned[i], ssim=result.ssim_cleaned[i]),
     ]
-    alts = lab_alts(f, result, i, int(digits.labels[idx]), int(idx), noise, preset_name(noise), short_label(f, f.model))
+    alts = lab_alts(f, result, i, int(digits.labels[idx]), int(idx), noise, preset_name(noise), f.name(f.model.key))
     if show_errors:
         images += [error_map(result.clean[i], result.noisy[i]), error_map(result.clean[i], result.cleaned[i])]
         captions += [
@@ -114,7 +113,8 @@ for i, idx in enumerate(indices):
         alts += [a11y.error_map(f.lang, subject, "noisy", float(np.mean(images[3]))),
                  a11y.error_map(f.lang, subject, "cleaned", float(np.mean(images[4])))]  # fmt: skip
     with grid.container(width="content"):
-        image_strip(images, captions, alts, size=104)  # two strips of three fit beside each other at 1024×768
+        # two strips of three beside each other: 104 px tiles at 1024×768, 136 px fill a 1280×720 projector
+        image_strip(images, captions, alts, size=136 if f.scale > 1 else 104)
 
 if show_hist:
     st.subheader(f.t("lab.histogram"))

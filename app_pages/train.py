@@ -8,13 +8,14 @@ import streamlit as st
 
 from lib import checkpoint as ckpt_io
 from lib.data import train_val_split
-from lib.i18n import format_duration
+from lib.i18n import format_duration, slug
 from lib.jobs import RUNNER, STALE_S, TrainingJob, best_psnr, keep_interrupted, settings_configs, start_job
 from lib.limits import UPLOAD_LIMIT_BYTES
 from lib.models import REGISTRY
+from lib.presets import Preset, changed, presets
 from lib.safe_names import clean_name, markdown_text
 from lib.store import ACTIVE, StoreError, TrainingInfo
-from lib.train import CLASSROOM, SCHEDULES, history_csv, recipe
+from lib.train import SCHEDULES, history_csv, recipe
 from lib.ui import cache, workspace
 from lib.ui.frame import PENDING_MODEL, add_session_model, frame
 from lib.ui.plots import number_style
@@ -22,18 +23,31 @@ from lib.ui.uploads import file_uploader
 from lib.ui.widgets import chart_table, noise_controls
 
 JOB = "train_job"
+PRESET = "train_preset"  # the preset last applied: "classroom" or "textbook" (a plain entry, not a widget)
+LR_CHOICES = [0.0001, 0.0003, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1]
+STOP_CHOICES = [0.0, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0063, 0.008, 0.01, 0.02]
 RUNS = "train_runs"
 SEEN = "train_seen_end"  # the job whose end the page has already redrawn for
 
 f = frame("page.train")
 st.caption(f.t("train.intro"))
-st.caption(f.t("trainfast.defaults"))
 ws = f.workspace_id
 registry = workspace.workspace_jobs()
 # The workspace's training, whichever tab or session started it: a reload reattaches to its live progress.
 job: TrainingJob | None = (registry.job(ws) if ws else None) or st.session_state.get(JOB)
 st.session_state[JOB] = job
 busy = job is not None and job.active
+
+
+def preset_text(preset: Preset, edited: list[str]) -> str:
+    """What the preset set, field by field, where it departs from Appendix 1 and why, and what was changed since."""
+    v = preset.fields()
+    text = f.t(f"fixes.train.preset.{preset.name}", epochs=v["epochs"], lr=v["lr"], batch=v["batch_size"],
+               stop=v["stop_loss"], digits=v["subset"])  # fmt: skip
+    if edited:
+        text += " " + f.t("fixes.train.edited", fields=", ".join(f.t(f"fixes.train.field.{name}") for name in edited))
+    return text
+
 
 left, right = st.columns([1, 2])
 with left:
@@ -48,55 +62,48 @@ with left:
     )
     with st.expander(f.t("noise.header"), expanded=False):
         noise = noise_controls(f, "train")
-    RECIPE_KEYS = {"keep_train_lr": "lr", "keep_train_batch": "batch_size", "keep_train_stop": "stop_loss",
-                   "keep_train_schedule": "schedule"}  # fmt: skip
+    cap = cache.training_setting("max_images")
+    PRESETS = presets(cap)
+    PRESET_KEYS = {"epochs": "keep_train_epochs", "lr": "keep_train_lr", "batch_size": "keep_train_batch",
+                   "stop_loss": "keep_train_stop", "schedule": "keep_train_schedule", "subset": "keep_train_subset",
+                   "fresh_noise": "keep_train_fresh"}  # fmt: skip
+    st.session_state.setdefault(PRESET, "classroom")
+    for name, value in PRESETS["classroom"].fields().items():  # the page opens on the classroom preset
+        st.session_state.setdefault(PRESET_KEYS[name], value)
 
-    def use_recipe(name: str) -> None:
-        """One click: the widgets take a recipe's optimiser settings (epochs and subset stay the class's)."""
-        chosen = recipe(name)
-        for key, attr in RECIPE_KEYS.items():
-            st.session_state[key] = getattr(chosen, attr)
+    def use_preset(name: str) -> None:
+        """One click: every field the preset covers takes its value (the caption below lists them)."""
+        for field, value in PRESETS[name].fields().items():
+            st.session_state[PRESET_KEYS[field]] = value
+        st.session_state[PRESET] = name
 
     fast_col, book_col = st.columns(2)
-    fast_col.button(f.t("trainfast.fast"), key="train_use_fast", on_click=use_recipe, args=("classroom",), disabled=busy,
+    fast_col.button(f.t("trainfast.fast"), key="train_use_fast", on_click=use_preset, args=("classroom",), disabled=busy,
                     width="stretch")  # fmt: skip
-    book_col.button(f.t("trainfast.textbook"), key="train_use_textbook", on_click=use_recipe, args=("textbook",),
+    book_col.button(f.t("trainfast.textbook"), key="train_use_textbook", on_click=use_preset, args=("textbook",),
                     disabled=busy, width="stretch")  # fmt: skip
+    preset_caption = st.empty()  # filled below, once the fields' values are known
     epochs = st.number_input(
-        f.t("train.epochs"), 1, 120, 5, key="keep_train_epochs", persist_state="session", help=f.t("train.epochs_help")
+        f.t("train.epochs"), 1, 120, key="keep_train_epochs", persist_state="session", help=f.t("train.epochs_help")
     )
-    lr = st.number_input(
-        f.t("train.lr"),
-        1e-5,
-        1.0,
-        CLASSROOM.lr,
-        step=0.0005,
-        format="%.4f",
-        key="keep_train_lr",
-        persist_state="session",
+    # choices instead of free number fields: their labels follow the UI's language ("0,003"), a field's do not
+    lr = st.select_slider(
+        f.t("train.lr"), LR_CHOICES, key="keep_train_lr", persist_state="session", format_func=lambda v: f.num(v, "g")
     )
     batch = st.select_slider(
-        f.t("train.batch"),
-        [8, 16, 32, 64, 128, 256],
-        CLASSROOM.batch_size,
-        key="keep_train_batch",
-        persist_state="session",
+        f.t("train.batch"), [8, 16, 32, 64, 128, 256], key="keep_train_batch", persist_state="session"
     )
-    stop_loss = st.number_input(
+    stop_loss = st.select_slider(
         f.t("train.stop_loss"),
-        0.0,
-        1.0,
-        CLASSROOM.stop_loss,
-        step=0.0005,
-        format="%.4f",
+        STOP_CHOICES,
         key="keep_train_stop",
         persist_state="session",
+        format_func=lambda v: f.num(v, "g") if v else f.t("fixes.train.no_stop"),
         help=f.t("train.stop_help"),
     )
     schedule = st.selectbox(
         f.t("trainfast.schedule"),
         SCHEDULES,
-        index=SCHEDULES.index(CLASSROOM.schedule),
         key="keep_train_schedule",
         persist_state="session",
         placeholder=f.t("common.choose"),
@@ -107,29 +114,37 @@ with left:
         f.t("train.subset"),
         500,
         58000,
-        6000,
         step=500,
         key="keep_train_subset",
         persist_state="session",
         help=f.t("train.subset_help"),
+        format="%d",
     )
     seed = st.number_input(f.t("train.seed"), 0, 2**31 - 1, 0, key="keep_train_seed", persist_state="session")
     fresh = st.toggle(
-        f.t("train.fresh_noise"), True, key="keep_train_fresh", persist_state="session", help=f.t("train.fresh_help")
+        f.t("train.fresh_noise"), key="keep_train_fresh", persist_state="session", help=f.t("train.fresh_help")
     )
+    chosen = PRESETS[st.session_state[PRESET]]
+    values = {"epochs": int(epochs), "lr": float(lr), "batch_size": int(batch), "stop_loss": float(stop_loss),
+              "schedule": schedule, "subset": int(subset), "fresh_noise": bool(fresh)}  # fmt: skip
+    preset_caption.caption(preset_text(chosen, changed(chosen, values)))
 
     queue = cache.training_queue()
     planned = int(epochs) * int(subset)
-    cap = cache.training_setting("max_images")
     too_long = planned > cap and not busy
     if too_long:
         st.warning(f.t("load.over_cap", epochs=int(epochs), digits=int(subset), images=planned, cap=cap))
     elif not busy:
         running, _ = queue.load()
         sharing = min(queue.capacity, running + 1)
+        with st.spinner(f.t("fixes.train.measuring")):
+            speed = cache.training_speed(model_name, int(batch))  # measured on this server, at its current load
+        seconds = speed.expected_seconds(int(epochs), int(subset), queue.slowdown(sharing))
         key = "load.expected" if queue.slowdown(sharing) == 1 else "load.expected_shared"
-        duration = format_duration(queue.expected_seconds(planned, sharing), f.lang)
-        st.caption(f.t(key, duration=duration, epochs=int(epochs), digits=int(subset)))
+        text = f.t(key, duration=format_duration(seconds, f.lang), epochs=int(epochs), digits=int(subset))
+        if stop_loss > 0:
+            text += " " + f.t("fixes.train.expected_stop")
+        st.caption(text, help=f.t("fixes.train.expected_help"))
     start_col, stop_col = st.columns(2)
     start = start_col.button(
         f.t("train.start"), type="primary", disabled=busy or too_long, key="train_start", width="stretch"
@@ -261,8 +276,8 @@ def foreign_panel() -> None:
     st.progress(min(info.epochs_done / max(info.epochs_total, 1), 1.0))
 
 
-def show_progress(job: TrainingJob) -> None:
-    """Where the job is: its place in the queue, or the progress bar, ETA and the live curve."""
+def show_status(job: TrainingJob) -> None:
+    """Where the job is, right under Start: its place in the queue, or the progress bar with the ETA and speed."""
     queue = cache.training_queue()
     info = queue.info(job)
     if job.state == "queued" and info.place:  # (place 0: it got its slot just now)
@@ -280,6 +295,22 @@ def show_progress(job: TrainingJob) -> None:
                                                  steps=p.steps_per_epoch, loss=p.loss, eta=eta))  # fmt: skip
     if p.images:
         st.caption(f.t("trainfast.speed", rate=p.images_per_second, epoch_s=p.epoch_seconds))
+
+
+@st.fragment(run_every=1.0 if busy else None)
+def progress_line() -> None:
+    """The running job's progress where the student has just pressed Start (the form is taller than a laptop)."""
+    job: TrainingJob | None = st.session_state.get(JOB)
+    if job is not None and job.active:
+        show_status(job)
+
+
+def show_progress(job: TrainingJob) -> None:
+    """The live curve of a running job (its progress bar is under Start)."""
+    p = job.snapshot()
+    if p is None:
+        st.info(f.t("fixes.train.status_left"))
+        return
     st.plotly_chart(number_style(curve(p.history, job.curve()), f.lang), key="train_curve")
 
 
@@ -305,8 +336,9 @@ def progress_panel() -> None:
         st.info(f.t("load.cancelled"))
     else:
         register_result(job)
+        shown_name = f.name(f"session:{job.name}")  # the picker's name ("Моя модель 2"), also in the file names
         info = job.result.train  # a stopped epoch counts as the part of it that ran (1.38 epochs)
-        st.success(f.t("trainfast.finished" if job.state == "done" else "trainfast.stopped", name=job.name,
+        st.success(f.t("trainfast.finished" if job.state == "done" else "trainfast.stopped", name=shown_name,
                        epochs=info.get("epochs_run", len(job.result.history)), images=info.get("images_seen", 0)))  # fmt: skip
         if info.get("images_per_s") and job.result.history:
             st.caption(f.t("trainfast.speed", rate=info["images_per_s"],
@@ -318,12 +350,14 @@ def progress_panel() -> None:
                                      f.t("train.val_psnr"): [r.get("val_psnr") for r in rows]}),
                     key="train_curve_table")  # fmt: skip
         c1, c2 = st.columns(2)
-        c1.download_button(f.t("train.download_weights"), ckpt_io.to_bytes(job.result), f"{job.name}.pt",
+        c1.download_button(f.t("train.download_weights"), ckpt_io.to_bytes(job.result), f"{slug(shown_name)}.pt",
                            "application/octet-stream", key="dl_weights")  # fmt: skip
         c2.download_button(f.t("train.download_history"), history_csv(job.result.history),
-                           f"{job.name}_history.csv", "text/csv", key="dl_history")  # fmt: skip
+                           f"{slug(shown_name)}_history.csv", "text/csv", key="dl_history")  # fmt: skip
 
 
+with left:
+    progress_line()
 with right:
     if ws:
         interrupted_panel()

@@ -20,7 +20,7 @@ from lib.ui.frame import frame
 from lib.ui.handin import render_report_panel
 from lib.ui.outside import remember_digit
 from lib.ui.uploads import file_uploader
-from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
+from lib.ui.widgets import comparison_models, noise_controls, number_slider, render_cleaned, render_steps
 
 f = frame("page.upload")
 st.caption(f.t("upload.intro", mb=UPLOAD_LIMIT_MB, mp=MAX_PIXELS // 10**6))
@@ -28,20 +28,9 @@ with st.sidebar:
     st.subheader(f.t("upload.preprocessing"))
     invert = st.radio(f.t("upload.invert"), ["auto", "yes", "no"], horizontal=True, key="keep_up_invert", persist_state="session",
                       format_func=lambda v: f.t(f"upload.invert.{v}"))  # fmt: skip
-    threshold = st.slider(
-        f.t("upload.threshold"),
-        0.0,
-        0.9,
-        0.0,
-        0.05,
-        key="keep_up_threshold",
-        persist_state="session",
-        help=f.t("upload.threshold_help"),
-        format="localized",
-    )
-    contrast = st.slider(
-        f.t("upload.contrast"), 1.0, 3.0, 1.0, 0.1, key="keep_up_contrast", persist_state="session", format="localized"
-    )
+    threshold = number_slider(f.t("upload.threshold"), 0.0, 0.9, 0.05, "keep_up_threshold", f.lang,
+                              help=f.t("upload.threshold_help"))  # fmt: skip
+    contrast = number_slider(f.t("upload.contrast"), 1.0, 3.0, 0.1, "keep_up_contrast", f.lang)
     mode = st.radio(f.t("upload.mode"), ["as_is", "add_noise"], key="keep_up_mode", persist_state="session",
                     format_func=lambda v: f.t(f"upload.mode.{v}"))  # fmt: skip
     noise = noise_controls(f, "up", kinds=("gaussian", "speckle")) if mode == "add_noise" else None

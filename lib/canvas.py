@@ -75,3 +75,23 @@ def check_drawing(image: Image.Image | np.ndarray) -> DrawingCheck:
     else:
         problem = None
     return DrawingCheck(problem, share, float(box), blobs, holes)
+
+
+def ink_mask(image: Image.Image, side: int = 32) -> np.ndarray:
+    """Where the canvas has ink, on a coarse side×side grid (bool): enough to tell one drawing from another."""
+    small = np.asarray(image.convert("L").resize((side, side), Image.Resampling.BOX), dtype=np.float64)  # (side, side)
+    return small > 25.0
+
+
+def same_drawing(before: np.ndarray | None, now: np.ndarray, keep: float = 0.8) -> bool:
+    """Whether `now` continues the drawing `before` (strokes added or undone), not a new one after clearing.
+
+    A continued drawing keeps most of the ink of the smaller of the two; a new one, drawn on a cleared
+    canvas, shares little of it.
+    """
+    if before is None or before.shape != now.shape:
+        return False
+    smaller = min(int(before.sum()), int(now.sum()))
+    if smaller == 0:
+        return False
+    return int((before & now).sum()) >= keep * smaller

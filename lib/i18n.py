@@ -4,7 +4,7 @@ Templates are `str.format` templates with two additions, both applied by the lan
 
 * numbers are written the language's way: a format spec with grouping or decimals (`{n:,}`, `{x:.2f}`, `{p:.1%}`)
   gives "40 385", "0,003", "36,0 %" in Russian (narrow no-break space between thousands, comma before decimals)
-  and "40,385", "0.003", "36.0%" in English; `{n}` with no spec is written as Python writes it (seeds, years);
+  and "40,385", "0.003", "36.0%" in English, negative numbers with a true minus sign ("−5,9", "−1"); `{n}` with no spec is written as Python writes it (seeds, years), but for the minus sign;
 * `{n:plural:FORM|FORM|...}` is replaced by the form that CLDR's plural rule picks for n: Russian lists
   one|few|many[|other] ("{n} {n:plural:карта|карты|карт}" → "1 карта", "2 карты", "5 карт", "21 карта"),
   English lists one|other ("{n} {n:plural:map|maps}"). A missing "other" falls back to "few" in Russian (the
@@ -32,6 +32,7 @@ RUSSIAN_LOCALES = ("ru", "uk", "be", "kk", "ky", "uz", "tg", "hy", "az")
 # it never breaks a number across lines either, and it keeps the wide tables of the Compare page narrower.
 NARROW_NBSP = "\u202f"
 NBSP = "\u00a0"  # between a Russian number and its percent sign ("36,0 %")
+MINUS = "\u2212"  # the minus sign of shown numbers ("−5,9"); a hyphen-minus reads as a dash
 PLURAL_SPEC = "plural:"
 # Plural categories in the order a template (or plural()) lists its forms.
 PLURAL_ORDER = {"ru": ("one", "few", "many", "other"), "en": ("one", "other")}
@@ -92,9 +93,12 @@ def plural(n: float, lang: str, *forms: str) -> str:
     return forms[min(order.index(category), len(forms) - 1)]
 
 
-def format_number(value: float, lang: str, spec: str = "") -> str:
-    """A number formatted by a Python format spec, then written with the language's separators."""
-    text = format(value, spec)
+def format_number(value: float, lang: str, spec: str = "", minus: str = MINUS) -> str:
+    """A number formatted by a Python format spec, then written with the language's separators and minus sign.
+
+    minus: "-" for files a program reads back (CSV), the true minus sign U+2212 for what a person reads.
+    """
+    text = format(value, spec).replace("-", minus)
     if lang != "ru":
         return text
     text = text.translate({ord(","): NARROW_NBSP, ord("."): ","})
@@ -112,8 +116,8 @@ class _Formatter(string.Formatter):
         """Plural forms and localised numbers; everything else as str.format does it."""
         if format_spec.startswith(PLURAL_SPEC):
             return plural(value, self.lang, *format_spec[len(PLURAL_SPEC) :].split("|"))  # type: ignore[arg-type]
-        if format_spec and isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return format_number(value, self.lang, format_spec)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return format_number(value, self.lang, format_spec) if format_spec else str(value).replace("-", MINUS)
         return super().format_field(value, format_spec)
 
 
@@ -145,3 +149,16 @@ def default_language(locale: str | None) -> str:
     if not locale:
         return "ru"
     return "ru" if locale.split("-")[0].lower() in RUSSIAN_LOCALES else "en"
+
+
+# Russian letters in file names: plain Latin (a school computer, a zip tool or an e-mail may mangle Cyrillic)
+TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+                    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "-", "y", "-", "e", "yu", "ya"]))  # fmt: skip
+TRANSLIT.update({"ъ": "", "ь": ""})  # the hard and soft signs have no Latin letter
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """A file-name part made from a display name: "Моя модель 2" → "moya_model_2", "Табл. 1 · Б" → "tabl_1_b"."""
+    latin = "".join(TRANSLIT.get(ch, ch) for ch in text.lower())
+    words = "".join(ch if ch.isascii() and ch.isalnum() else " " for ch in latin.replace("_", " ")).split()
+    return "_".join(words)[:limit].strip("_") or "model"

@@ -27,6 +27,12 @@ def page(path: str, lang: str = "en") -> AppTest:
     return at.run()
 
 
+def open_tab(at: AppTest, number: int, lang: str = "en") -> AppTest:
+    """Open the explainer's tab `number` (1-based): only the open tab is computed, as a click does it."""
+    at.session_state["conv_tab"] = t(f"conv.tab{number}", lang)
+    return at.run()
+
+
 def image_urls(at: AppTest) -> list[str]:
     """The page's pictures (the sidebar's QR code of the workspace link is not one of them)."""
     return [img.url for el in at.main.get("image") for img in el.proto.imgs]
@@ -49,7 +55,7 @@ def test_moving_a_slider_changes_noisy_and_cleaned_images_but_not_originals():
     at = app()
     at.sidebar.radio(key="keep_lab_kind").set_value("gaussian").run()
     before = image_urls(at)
-    at.sidebar.slider(key="keep_lab_var").set_value(900.0).run()
+    at.sidebar.select_slider(key="keep_lab_var").set_value(900.0).run()
     no_exception(at)
     after = image_urls(at)
     assert before[0::3] == after[0::3]  # originals
@@ -60,7 +66,7 @@ def test_moving_a_slider_changes_noisy_and_cleaned_images_but_not_originals():
 def test_speckle_slider_changes_only_speckle_examples_in_the_mix():
     at = app()
     before = image_urls(at)
-    at.sidebar.slider(key="keep_lab_speckle").set_value(1.8).run()
+    at.sidebar.select_slider(key="keep_lab_speckle").set_value(1.8).run()
     after = image_urls(at)
     changed = [a != b for a, b in zip(before[1::3], after[1::3])]
     assert 0 < sum(changed) < len(changed)  # the speckle half changed, the Gaussian half did not
@@ -69,11 +75,11 @@ def test_speckle_slider_changes_only_speckle_examples_in_the_mix():
 def test_presets_set_the_sliders():
     at = app()
     at.sidebar.button(key="lab_preset_A").click().run()
-    assert at.sidebar.slider(key="keep_lab_mean").value == pytest.approx(-5.9)
-    assert at.sidebar.slider(key="keep_lab_var").value == pytest.approx(35.0)
+    assert at.sidebar.select_slider(key="keep_lab_mean").value == pytest.approx(-5.9)
+    assert at.sidebar.select_slider(key="keep_lab_var").value == pytest.approx(35.0)
     at.sidebar.button(key="lab_preset_B").click().run()
-    assert at.sidebar.slider(key="keep_lab_mean").value == pytest.approx(-20.0)
-    assert at.sidebar.slider(key="keep_lab_var").value == pytest.approx(600.0)
+    assert at.sidebar.select_slider(key="keep_lab_mean").value == pytest.approx(-20.0)
+    assert at.sidebar.select_slider(key="keep_lab_var").value == pytest.approx(600.0)
 
 
 def test_example_count_seed_and_new_examples():
@@ -101,23 +107,23 @@ def test_error_maps_and_histogram_toggles_add_content():
 def test_language_switch_changes_labels_and_keeps_values():
     at = app("ru")
     assert at.title[0].value == t("page.lab", "ru")
-    at.sidebar.slider(key="keep_lab_var").set_value(321.0).run()
+    at.sidebar.select_slider(key="keep_lab_var").set_value(321.0).run()
     at.sidebar.slider(key="keep_lab_count").set_value(4).run()
     at.sidebar.selectbox(key="keep_lang").set_value("en").run()
     no_exception(at)
     assert at.title[0].value == t("page.lab", "en")
-    assert at.sidebar.slider(key="keep_lab_var").label == t("noise.var", "en")
-    assert at.sidebar.slider(key="keep_lab_var").value == pytest.approx(321.0)
+    assert at.sidebar.select_slider(key="keep_lab_var").label == t("noise.var", "en")
+    assert at.sidebar.select_slider(key="keep_lab_var").value == pytest.approx(321.0)
     assert at.sidebar.slider(key="keep_lab_count").value == 4
 
 
 def test_extreme_slider_values_never_raise():
     at = app()
     for key, value in (("keep_lab_mean", 50.0), ("keep_lab_var", 1000.0), ("keep_lab_speckle", 2.0)):
-        at.sidebar.slider(key=key).set_value(value).run()
+        at.sidebar.select_slider(key=key).set_value(value).run()
     at.sidebar.toggle(key="keep_lab_clip").set_value(False).run()
-    at.sidebar.slider(key="keep_lab_var").set_value(0.0).run()
-    at.sidebar.slider(key="keep_lab_speckle").set_value(0.0).run()
+    at.sidebar.select_slider(key="keep_lab_var").set_value(0.0).run()
+    at.sidebar.select_slider(key="keep_lab_speckle").set_value(0.0).run()
     no_exception(at)
     assert len(image_urls(at)) == 18
 
@@ -132,7 +138,7 @@ def test_pages_render_in_both_languages(path, lang):
 
 def test_inside_shows_table_1_and_follows_the_input():
     at = page("app_pages/inside.py")
-    table = at.dataframe[0].value
+    table = at.table[0].value
     shapes = list(table[t("inside.col_shape", "en")])
     assert shapes[0] == "32 × 8 × 8" and shapes[-1] == "1 × 28 × 28"
     before = image_urls(at)

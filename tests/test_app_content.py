@@ -10,7 +10,7 @@ import pytest
 
 from lib import convolution as cv
 from lib.i18n import t
-from tests.test_app import app, no_exception, page
+from tests.test_app import app, no_exception, open_tab, page
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def charts(at) -> list[dict]:
 
 
 def test_transposed_tab_k6_s3_on_a_small_input_is_even(conv_page):
-    at = conv_page
+    at = open_tab(conv_page, 4)
     at.radio(key="keep_tr_choice").set_value("k6s3").run()
     at.slider(key="keep_tr_n_k6s3").set_value(2).run()
     no_exception(at)
@@ -53,26 +53,28 @@ def test_transposed_tab_k6_s3_on_a_small_input_is_even(conv_page):
 
 
 def test_worked_sum_has_no_plus_minus_and_no_negative_zero(conv_page):
-    at = conv_page
-    at.slider(key="keep_conv_step").set_value(1).run()  # s12 of Fig. 2: products with negative kernel weights
+    at = open_tab(conv_page, 2)
+    at.slider(key="keep_conv_step").set_value(2).run()  # s12 of Fig. 2: products with negative kernel weights
     code = at.code[0].value
     assert "+ -" not in code and "-0" not in code and "−" in code
     assert code.endswith("= " + cv.number(cv.conv2d(cv.FIG2_INPUT, cv.SHARPEN)[0, 1]))
 
 
 def test_separable_tab_shows_sobel_as_121_times_minus101(conv_page):
-    assert t("content.conv.factors", "en", product="(1, 2, 1)ᵀ · (−1, 0, 1)") in [m.value for m in conv_page.markdown]
+    at = open_tab(conv_page, 5)
+    assert t("content.conv.factors", "en", product="(1, 2, 1)ᵀ · (−1, 0, 1)") in [m.value for m in at.markdown]
 
 
 def test_signed_grids_share_one_diverging_scale_centred_on_zero(conv_page):
-    signed = [c for c in charts(conv_page) if c["data"][0].get("type") == "heatmap"
+    shown = [c for number in (1, 6) for c in charts(open_tab(conv_page, number))]  # only the open tab is computed
+    signed = [c for c in shown if c["data"][0].get("type") == "heatmap"
               and np.nanmin(array_2d(c["data"][0]["z"])) < 0]  # fmt: skip
     assert len(signed) >= 5  # tab 1's kernel and both results (Sobel), tab 6's Sobel kernel and its map
     scales = {json.dumps(c["data"][0]["colorscale"]) for c in signed}
     assert len(scales) == 1  # one scale: the same colour means the same number in a kernel and in its result
     for c in signed:
         assert c["data"][0]["zmin"] == -c["data"][0]["zmax"]  # 0 at the middle (white) colour
-    texts = [cell for c in charts(conv_page) for row in c["data"][0].get("text", []) for cell in row]
+    texts = [cell for c in shown for row in c["data"][0].get("text", []) for cell in row]
     assert "-0" not in texts and "−0" not in texts
 
 
@@ -85,13 +87,13 @@ def array_2d(value) -> np.ndarray:
 
 
 def test_image_seed_is_not_called_a_noise_seed(conv_page):
-    labels = [n.label for n in conv_page.number_input]
+    labels = [n.label for number in (6, 7) for n in open_tab(conv_page, number).number_input]
     assert t("content.conv.image_seed", "en") in labels and t("content.conv.signal_seed", "en") in labels
     assert t("lab.seed", "en") not in labels
 
 
 def test_kernel_that_does_not_fit_says_so_instead_of_a_negative_size():
-    at = page("app_pages/convolution.py")
+    at = open_tab(page("app_pages/convolution.py"), 3)
     at.slider(key="keep_sp_k").set_value(5).run()
     at.slider(key="keep_sp_d").set_value(3).run()
     at.slider(key="keep_sp_h").set_value(3).run()
@@ -101,7 +103,7 @@ def test_kernel_that_does_not_fit_says_so_instead_of_a_negative_size():
 
 
 def test_one_dimensional_tab_computes_the_convolution_its_formula_shows():
-    at = page("app_pages/convolution.py")
+    at = open_tab(page("app_pages/convolution.py"), 7)
     at.selectbox(key="keep_1d_kernel").set_value("difference").run()
     no_exception(at)
     sig = cv.textbook_signal(200, np.random.default_rng(0))
@@ -122,7 +124,7 @@ def test_inside_calls_only_the_convolutional_model_table_1():
 def test_noise_lab_says_no_noise_instead_of_100_db():
     at = app()
     at.sidebar.radio(key="keep_lab_kind").set_value("speckle").run()
-    at.sidebar.slider(key="keep_lab_speckle").set_value(0.0).run()
+    at.sidebar.select_slider(key="keep_lab_speckle").set_value(0.0).run()
     no_exception(at)
     values = [m.value for m in at.metric]
     assert values[0] == values[2] == t("content.lab.no_noise", "en")
@@ -148,14 +150,14 @@ def test_reset_restores_the_textbook_settings_and_numbers():
     at = app()
     before = [m.value for m in at.metric]
     at.sidebar.radio(key="keep_lab_kind").set_value("gaussian").run()
-    at.sidebar.slider(key="keep_lab_mean").set_value(10.0).run()
+    at.sidebar.select_slider(key="keep_lab_mean").set_value(10.0).run()
     at.sidebar.toggle(key="keep_lab_clip").set_value(False).run()
     at.sidebar.slider(key="keep_lab_count").set_value(3).run()
     assert [m.value for m in at.metric] != before
     at.sidebar.button(key="lab_reset").click().run()
     no_exception(at)
     assert at.sidebar.radio(key="keep_lab_kind").value == "mix"
-    assert at.sidebar.slider(key="keep_lab_mean").value == -20.0
+    assert at.sidebar.select_slider(key="keep_lab_mean").value == -20.0
     assert at.sidebar.toggle(key="keep_lab_clip").value is True
     assert at.sidebar.slider(key="keep_lab_count").value == 6
     assert [m.value for m in at.metric] == before
@@ -197,8 +199,9 @@ def test_upload_report_in_clean_as_it_is_mode_claims_no_reference(test_digits):
 
 
 def test_russian_explainer_writes_decimal_commas():
-    at = page("app_pages/convolution.py", lang="ru")
+    at = open_tab(page("app_pages/convolution.py", lang="ru"), 5, "ru")
     assert t("content.conv.factors", "ru", product="(1; 2; 1)ᵀ · (−1; 0; 1)") in [m.value for m in at.markdown]
+    open_tab(at, 2, "ru")
     at.selectbox(key="keep_conv_preset").set_value("box_blur").run()
     no_exception(at)
     code = at.code[0].value

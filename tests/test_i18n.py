@@ -52,7 +52,9 @@ def test_russian_numbers_use_narrow_space_and_decimal_comma():
     assert format_number(26.4812, "ru", ".2f") == "26,48"
     assert format_number(1234.5, "ru", ",.1f") == f"1{NARROW_NBSP}234,5"
     assert format_number(0.36, "ru", ".1%") == f"36,0{NBSP}%"
-    assert format_number(-2.5, "ru", ".1f") == "-2,5"
+    assert format_number(-2.5, "ru", ".1f") == "\u22122,5"  # a true minus sign, not a hyphen
+    assert format_number(-5.9, "en", ".1f") == "\u22125.9"
+    assert format_number(-2.5, "ru", ".1f", minus="-") == "-2,5"  # for CSV files
     assert format_number(2024, "ru") == "2024"  # no spec: seeds and years stay as they are
 
 

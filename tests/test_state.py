@@ -62,7 +62,7 @@ def expected(widget) -> object:
     if kind == "Slider":
         return [float(v) for v in value] if isinstance(value, tuple) else [float(value)]
     if kind == "SelectSlider":
-        return [str(value)]  # the pages' select sliders show their options as str() does
+        return [widget.format_func(value)]  # as the option labels are written (e.g. "0,003" in Russian)
     if kind == "NumberInput":
         return float(value)
     if kind in ("Checkbox", "Toggle"):
@@ -101,20 +101,43 @@ CHANGES = {
 }  # fmt: skip
 
 
+# The explainer computes only its open tab: the tab each of its changed widgets is on (1-based).
+CONV_TABS = {"keep_conv_flip": 1, "keep_conv_preset": 2, "keep_sp_p": 3, "keep_sp_k": 3, "keep_tr_choice": 4,
+             "keep_sep_preset": 5, "keep_1d_stride": 7}  # fmt: skip
+
+
+def tabs_of(path: str) -> list[int | None]:
+    """The explainer's tabs that hold changed widgets; [None] (no tab to open) for the other pages."""
+    return sorted({CONV_TABS[k] for k in CHANGES[path]}) if path == "app_pages/convolution.py" else [None]
+
+
+def show_tab(at: AppTest, number: int | None) -> AppTest:
+    if number is not None:
+        at.session_state["conv_tab"] = t(f"conv.tab{number}", "en")
+        at.run()
+    return at
+
+
 @pytest.mark.parametrize("path", list(CHANGES))
 def test_page_round_trip_keeps_settings_and_shows_them(path):
     at = app("en")
     at.switch_page(path).run()
-    for key, value in CHANGES[path].items():
-        widget(at, key).set_value(value).run()
-    before = {k: w.value for k, w in kept_widgets(at).items()}
+    before = {}
+    for number in tabs_of(path):
+        show_tab(at, number)
+        for key, value in CHANGES[path].items():
+            if number is None or CONV_TABS[key] == number:
+                widget(at, key).set_value(value).run()
+        before[number] = {k: w.value for k, w in kept_widgets(at).items()}
     other = "app_pages/compare.py" if path != "app_pages/compare.py" else "app_pages/inside.py"
     at.switch_page(other).run()
     at.switch_page(path).run()
     assert not at.exception, [e.value for e in at.exception]
-    after = {k: w.value for k, w in kept_widgets(at).items()}
-    assert after == before
-    assert_shows_what_it_uses(at)
+    for number in tabs_of(path):
+        show_tab(at, None if number == 1 else number)  # back on the page, the first tab is the open one
+        after = {k: w.value for k, w in kept_widgets(at).items()}
+        assert after == before[number]
+        assert_shows_what_it_uses(at)
 
 
 def test_lab_results_after_a_round_trip_are_those_of_the_shown_settings():
@@ -143,6 +166,9 @@ def test_lab_results_after_a_round_trip_are_those_of_the_shown_settings():
 def test_language_switch_keeps_translated_choices(path, key, value):
     at = app("ru")
     at.switch_page(path).run()
+    if key in CONV_TABS:  # the explainer's tab, opened as a student clicks it (it stays open across the switch)
+        at.session_state["conv_tab"] = t(f"conv.tab{CONV_TABS[key]}", "ru")
+        at.run()
     widget(at, key).set_value(value).run()
     metrics = [m.value for m in at.metric]
     for lang in ("en", "ru"):

@@ -21,8 +21,8 @@ def train_page(lang: str = "en") -> AppTest:
 
 
 def settings(at: AppTest) -> tuple:
-    return (at.number_input(key="keep_train_lr").value, at.select_slider(key="keep_train_batch").value,
-            at.number_input(key="keep_train_stop").value, at.selectbox(key="keep_train_schedule").value)  # fmt: skip
+    return (at.select_slider(key="keep_train_lr").value, at.select_slider(key="keep_train_batch").value,
+            at.select_slider(key="keep_train_stop").value, at.selectbox(key="keep_train_schedule").value)  # fmt: skip
 
 
 def test_the_page_starts_on_the_fast_recipe_and_the_textbook_is_one_click_away():
@@ -53,7 +53,7 @@ def test_a_run_uses_the_chosen_recipe_and_reports_images_per_second():
     assert not at.exception
     info = job.result.train
     assert info["epochs_run"] == 2.0 and info["images_seen"] == 1000
-    done = t("trainfast.finished", "ru", name=job.name, epochs=2.0, images=1000)
+    done = t("trainfast.finished", "ru", name=t("sidebar.my_model", "ru", n=1), epochs=2.0, images=1000)
     assert any(s.value == done for s in at.success), [s.value for s in at.success]
     assert "2 эпохи, 1\u202f000 изображений" in done
     speed = t("trainfast.speed", "ru", rate=info["images_per_s"], epoch_s=0.0).split(" · ")[0]

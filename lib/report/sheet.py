@@ -173,7 +173,8 @@ def metrics_csv(items: list[ReportItem], lang: str = "en") -> str:
             if method == "noisy" and (not result.noise_added or result.untouched):
                 continue  # no noisy image, or one identical to the reference: its "100 dB" would be meaningless
             title = column_title(method, lang, result.noise_added)
-            psnr, ssim = format_number(score["psnr"], lang, ".3f"), format_number(score["ssim"], lang, ".4f")
+            psnr = format_number(score["psnr"], lang, ".3f", minus="-")  # a spreadsheet reads "-" as a sign
+            ssim = format_number(score["ssim"], lang, ".4f", minus="-")
             writer.writerow([csv_cell(item.name), csv_cell(title), psnr, ssim, csv_cell(reference)])
     return "\ufeff" + buf.getvalue()
 

@@ -159,6 +159,16 @@ def training_queue() -> TrainingQueue:
     return queue
 
 
+@st.cache_resource(show_spinner=False, ttl=600, max_entries=16)
+def training_speed(model: str, batch_size: int):
+    """This server's training speed for a model and batch size, measured now and again every ten minutes
+    (so it follows the server's load); a few short real trainings, about a second."""
+    from lib.noise import preset
+    from lib.presets import measure_speed
+
+    return measure_speed(model, batch_size, preset("B"), train_digits(), device())
+
+
 def plotly_ready() -> None:
     """Call before building a plotly figure: makes sure pandas is fully imported in this process.
 

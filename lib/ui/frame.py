@@ -13,6 +13,10 @@ Widget values that survive page switches and language switches — the rule ever
   widget. They do not persist; `frame()` re-assigns both values before drawing them in every run, so the
   page's picker always shows the current choice, even one made on another page (a trained model selected on
   the Train page, a language chosen on Compare). A persisted copy would bring back its page's old choice.
+  The chosen model itself lives in a plain session-state entry (`CHOSEN_MODEL`, not a widget key): Streamlit
+  deletes a widget's value when a run ends without that widget (it did after the Draw page's fragment runs),
+  and the picker then fell back to the default model on the next page. The picker's callback copies a
+  choice into the plain entry, and every run draws the picker from it.
 * Initial values come either from the widget's own `value=`/`index=` or from
   `st.session_state.setdefault(key, ...)` before the widget, never both.
 * Radios, selectboxes and segmented controls whose option labels are translated (format_func) must have a
@@ -27,7 +31,7 @@ Widget values that survive page switches and language switches — the rule ever
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -39,11 +43,23 @@ from lib.safe_names import markdown_text
 from lib.ui import cache, workspace
 from lib.ui.lang import LANG_KEY, current_language
 from lib.ui.style import inject_style
+from lib.ui.warm import preload_components
 
 KEEP_PREFIX = "keep_"
 MODEL_KEY = "keep_model"
 SESSION_MODELS = "session_models"  # dict[str, LoadedModel] of this session only
+CHOSEN_MODEL = "chosen_model"  # the model in use: a plain entry Streamlit never deletes (not a widget key)
 PENDING_MODEL = "pending_model"  # a model to select before the picker is drawn next time
+PROJECTOR_KEY = "projector"  # the projector setting (a plain entry): larger pictures, numbers and captions
+PROJECTOR_WIDGET = "projector_toggle"  # the sidebar toggle that shows and changes it
+PROJECTOR_SCALE = 1.35
+# Captions and small text larger and darker: Streamlit's grey 14 px captions cannot be read from the back
+PROJECTOR_CSS = """<style>
+[data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] [data-testid="stImageCaption"],
+[data-testid="stMain"] figcaption { font-size: 1.05rem !important; color: rgba(20, 20, 30, 0.92) !important; }
+[data-testid="stMain"] :is(p, li):not([data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] *) {
+  font-size: 1.1rem; }
+</style>"""
 SHARED_KEYS = (LANG_KEY, MODEL_KEY)  # sidebar widgets drawn on every page (one widget per page, one key)
 
 
@@ -55,10 +71,16 @@ class Frame:
     model: cache.LoadedModel | None
     models: dict[str, cache.LoadedModel]
     workspace_id: str | None = None  # the student's workspace (None only when the store is unreachable)
+    names: dict[str, str] = field(default_factory=dict)  # model key → its one display name (the picker's)
+    scale: float = 1.0  # pictures and numbers: 1 on a laptop, larger with the projector setting
 
     def t(self, key: str, **params: object) -> str:
         """Translate into the page's language."""
         return t(key, self.lang, **params)
+
+    def name(self, key: str) -> str:
+        """The display name of a model: the picker's label, also used in column headers, messages and files."""
+        return self.names.get(key) or key.split(":", 1)[-1]
 
     def num(self, value: float, spec: str = "") -> str:
         """A number written the page language's way ("26,48" in Russian) by a Python format spec."""
@@ -77,6 +99,16 @@ def push_shared_values() -> None:
     for key in SHARED_KEYS:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def remember_model_choice() -> None:
+    """Model picker callback: keep the choice in the plain entry that outlives the widget."""
+    st.session_state[CHOSEN_MODEL] = st.session_state.get(MODEL_KEY)
+
+
+def remember_projector() -> None:
+    """Projector toggle callback: keep the setting in the plain entry that outlives the widget."""
+    st.session_state[PROJECTOR_KEY] = bool(st.session_state.get(PROJECTOR_WIDGET))
 
 
 def preset_name(noise) -> str | None:
@@ -165,9 +197,11 @@ def frame(page_title_key: str, attach: bool = True) -> Frame:
         if models:
             pending = st.session_state.pop(PENDING_MODEL, None)  # chosen by a page in the previous run
             if pending in models:
-                st.session_state[MODEL_KEY] = pending
-            if st.session_state.get(MODEL_KEY) not in models:
-                st.session_state[MODEL_KEY] = default_model_key(models)
+                st.session_state[CHOSEN_MODEL] = pending
+            if st.session_state.get(CHOSEN_MODEL) not in models:  # a new session: a restored choice, else the default
+                restored = st.session_state.get(MODEL_KEY)
+                st.session_state[CHOSEN_MODEL] = restored if restored in models else default_model_key(models)
+            st.session_state[MODEL_KEY] = st.session_state[CHOSEN_MODEL]  # the picker shows the kept choice
             labels = short_model_labels(models, lang)
             details = "\n".join(f"- **{labels[k]}** — {model_label(m, lang)}" for k, m in models.items())
             key = st.selectbox(
@@ -175,21 +209,30 @@ def frame(page_title_key: str, attach: bool = True) -> Frame:
                 list(models),
                 key=MODEL_KEY,
                 format_func=labels.__getitem__,
+                on_change=remember_model_choice,
                 help=f"{t('sidebar.model_help', lang)}\n\n{details}",
                 placeholder=t("common.choose", lang),
             )
             model = models[key]
         else:
+            labels = {}
             st.error(t("sidebar.no_models", lang))
             model = None
         st.caption(t("sidebar.device", lang, device=describe_device(cache.device(), lang)))
+        # like the model: a plain entry keeps the setting, each page's toggle is drawn from it
+        st.session_state[PROJECTOR_WIDGET] = bool(st.session_state.get(PROJECTOR_KEY, False))
+        projector = st.toggle(t("fixes.projector", lang), key=PROJECTOR_WIDGET, on_change=remember_projector,
+                              help=t("fixes.projector_help", lang))  # fmt: skip
+        preload_components()  # the first run of a session: chart, table and formula code load in the background
     if workspace_id:
         workspace.link_panel(lang, workspace_id)
         workspace.remember_settings(workspace_id)  # debounced: at most one write per few seconds
     st.title(t(page_title_key, lang))
     workspace.show_notice(lang)
     inject_style(lang)  # layout for phones, tablets and projectors; the settings hint on narrow screens
-    return Frame(lang, model, models, workspace_id)
+    if projector:
+        st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
+    return Frame(lang, model, models, workspace_id, labels, PROJECTOR_SCALE if projector else 1.0)
 
 
 def add_session_model(loaded: cache.LoadedModel, select: bool = False) -> None:

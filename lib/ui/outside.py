@@ -19,7 +19,7 @@ from lib.safe_names import markdown_text
 from lib.train import cleaned
 from lib.ui import cache
 from lib.ui.frame import Frame
-from lib.ui.widgets import TILE, method_label, row_alts, upscale
+from lib.ui.widgets import TILE, method_label, row_alts, teacher_note, upscale
 
 MY_DIGITS = "my_digits"  # list[tuple[str, np.ndarray]]: (name, (28, 28) float [0, 1]) drawn or uploaded this session
 MAX_MY_DIGITS = 24
@@ -204,7 +204,8 @@ def render_section5_outside(f: Frame) -> None:
     table = results_table(f, results["rows"], set_name)
     # Cells as text: a missing value (the noisy input has no "no noise" score) reads "—", not "None".
     st.dataframe(table.map(lambda v: _db(f, v)), width="stretch")
-    st.caption(f.t("outside.source", command=results["command"], n=results["mnist_limit"]))
+    st.caption(f.t("outside.source", n=results["mnist_limit"]))
+    teacher_note(f, results["command"])
     st.markdown("\n".join(f"- {line}" for line in findings(f, results["findings"][set_name], set_name)))
     st.caption(f.t("outside.book"))
 

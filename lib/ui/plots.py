@@ -32,12 +32,15 @@ def grid_scale(values: np.ndarray, colorscale: str | None) -> tuple[str | list, 
 # A figure takes ~35 kB (256 grids ~9 MB): each cache is bounded, the least recently used figures go first.
 @st.cache_resource(show_spinner=False, max_entries=256)
 def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str = "{:g}",
-         colorscale: str | None = None, height: int | None = None, offset: tuple[int, int] = (0, 0)) -> go.Figure:  # fmt: skip
+         colorscale: str | None = None, height: int | None = None, offset: tuple[int, int] = (0, 0),
+         scale: float = 1.0) -> go.Figure:  # fmt: skip
     """A matrix as a heatmap with its numbers written in, optional highlighted cells (row, col).
 
     Signed grids share one diverging scale centred on 0 (grid_scale); colorscale picks the sequential scale of
     a non-negative grid. Built once per server for the same arguments (every student opens the explainer with
     the same grids): the figure is shared, so nobody may change it (st.plotly_chart only reads it).
+    scale: 1 on a laptop (16 px numbers in 48 px rows); the projector setting's 1.35 makes rows and numbers
+    larger so they read from the back of a room.
     """
     values = np.asarray(values, dtype=float)
     h, w = values.shape
@@ -52,12 +55,13 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
                                line=dict(color="#000000", width=4)))  # fmt: skip
             shapes.append(dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
                                line=dict(color="#ffffff", width=2, dash="dot")))  # fmt: skip
-    side = height or max(180, 42 * h + 60)
-    scale, zmin, zmax = grid_scale(values, colorscale)
+    side = height or max(180, round(48 * scale) * h + 60)
+    colors, zmin, zmax = grid_scale(values, colorscale)
     plotly_ready()
     # One constructor call: plotly validates the whole figure once instead of once per update
-    heatmap = dict(type="heatmap", z=values, text=text, texttemplate="%{text}", colorscale=scale, zmin=zmin,
-                   zmax=zmax, showscale=False, xgap=2, ygap=2, hoverinfo="skip")  # fmt: skip
+    heatmap = dict(type="heatmap", z=values, text=text, texttemplate="%{text}", colorscale=colors, zmin=zmin,
+                   zmax=zmax, showscale=False, xgap=2, ygap=2, hoverinfo="skip",
+                   textfont=dict(size=round(16 * scale)))  # fmt: skip
     layout = dict(title=dict(text=title), height=side, margin=dict(l=5, r=5, t=40 if title else 5, b=5),
                   yaxis=dict(autorange="reversed", showticklabels=False, scaleanchor="x", showgrid=False,
                              zeroline=False),
@@ -146,3 +150,24 @@ def overlap_map(counts: np.ndarray, lang: str) -> go.Figure:
     fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=True)  # the count in every cell
     fig.update_layout(height=340, margin=dict(l=0, r=0, t=10, b=0))
     return number_style(fig, lang)
+
+
+def correlation_figures(lang: str, flip: bool, scale: float = 1.0) -> tuple[list[go.Figure], np.ndarray, np.ndarray]:
+    """The explainer's first tab: Fig. 2's input, the Sobel kernel as used, our result and torch's (cached grids).
+
+    Also called by the start-up warm-up, so the first student to open the explainer finds them built.
+    """
+    from lib import convolution as cv
+    from lib.i18n import t
+
+    kernel = cv.KERNEL_PRESETS["sobel_x"]
+    used = np.flip(kernel) if flip else kernel
+    ours = cv.conv2d(cv.FIG2_INPUT, kernel, flip=flip)
+    ref = cv.torch_reference(cv.FIG2_INPUT, kernel)
+    figures = [
+        grid(cv.FIG2_INPUT, t("conv.input", lang), scale=scale),
+        grid(used, t("conv.kernel_used", lang), scale=scale),
+        grid(ours, t("conv.ours_result", lang), scale=scale),
+        grid(ref, t("conv.torch_result", lang), scale=scale),
+    ]
+    return figures, ours, ref

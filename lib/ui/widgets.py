@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lib import a11y
+from lib.i18n import format_number, t
 from lib.noise import NOISE_KINDS, PRESETS, NoiseConfig
 from lib.ui import cache
 from lib.ui.frame import Frame, on_click_set
@@ -26,6 +27,23 @@ def upscale(image: np.ndarray, factor: int = 4) -> np.ndarray:
     arr = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
     big = np.repeat(np.repeat(arr, factor, axis=0), factor, axis=1)
     return (big * 255).round().astype(np.uint8)
+
+
+def number_slider(label: str, lo: float, hi: float, step: float, key: str, lang: str, **kwargs) -> float:
+    """A slider over lo…hi in steps whose numbers are written the UI language's way ("−5,9", "0,05").
+
+    Streamlit's own slider writes numbers by a printf format (always a decimal point) or by the browser's
+    locale ("localized"), which is not the UI language when an English UI runs in a Russian browser. A select
+    slider over the same steps shows labels made by format_number. A kept value between two steps snaps to
+    the nearest one.
+    """
+    decimals = max(0, -int(np.floor(np.log10(step) + 1e-9)))  # 0.05 → 2, 0.1 → 1, 1 → 0
+    options = [round(lo + i * step, decimals) + 0.0 for i in range(int(round((hi - lo) / step)) + 1)]
+    value = st.session_state.get(key)
+    if value is not None and value not in options:
+        st.session_state[key] = min(options, key=lambda o: abs(o - float(value)))
+    return float(st.select_slider(label, options, key=key, persist_state="session",
+                                  format_func=lambda v: format_number(v, lang, "g"), **kwargs))  # fmt: skip
 
 
 def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) -> NoiseConfig:
@@ -49,15 +67,69 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
         format_func=lambda k: f.t(f"noise.kind.{k}"),
         horizontal=True,
     )
-    # "localized": the browser writes the numbers by its locale (decimal comma and thin-space thousands in Russian)
-    mean = st.slider(f.t("noise.mean"), -50.0, 50.0, step=0.1, key=keys["mean"], persist_state="session",
-                     disabled=kind == "speckle", format="localized")  # fmt: skip
-    var = st.slider(f.t("noise.var"), 0.0, 1000.0, step=1.0, key=keys["var"], persist_state="session",
-                    disabled=kind == "speckle", format="localized")  # fmt: skip
-    speckle = st.slider(f.t("noise.speckle"), 0.0, 2.0, step=0.05, key=keys["speckle"], persist_state="session",
-                        disabled=kind == "gaussian", format="localized")  # fmt: skip
+    # choices written by format_number: numbers follow the UI's language, not the browser's locale
+    mean = number_slider(f.t("noise.mean"), -50.0, 50.0, 0.1, keys["mean"], f.lang, disabled=kind == "speckle")
+    var = number_slider(f.t("noise.var"), 0.0, 1000.0, 1.0, keys["var"], f.lang, disabled=kind == "speckle")
+    speckle = number_slider(f.t("noise.speckle"), 0.0, 2.0, 0.05, keys["speckle"], f.lang, disabled=kind == "gaussian")
     clip = st.toggle(f.t("noise.clip"), key=keys["clip"], persist_state="session", help=f.t("noise.clip_help"))
     return NoiseConfig(kind=kind, mean=float(mean), var=float(var), speckle=float(speckle), clip=bool(clip))
+
+
+def delta_metric(column, label: str, value: str, delta: float, text: str) -> None:
+    """A metric whose change arrow and colour follow the sign of delta (rounded as shown): up and green, down and red.
+
+    Streamlit reads the direction from a leading hyphen-minus; shown numbers carry a true minus sign (U+2212),
+    which it would take for a rise, so the direction is given explicitly.
+    """
+    if delta > 0:
+        color, arrow = "green", "up"
+    elif delta < 0:
+        color, arrow = "red", "down"
+    else:
+        color, arrow = "gray", "off"
+    column.metric(label, value, text, delta_color=color, delta_arrow=arrow)
+
+
+def tex_number(value: float, lang: str, spec: str = "g", factor: bool = False) -> str:
+    """A number for a LaTeX formula, written the UI language's way: "0{,}3" (no space after a decimal comma).
+
+    factor: a negative number is put in parentheses, as a factor of a product is.
+    """
+    text = format_number(value + 0.0, lang, spec, minus="-")  # TeX sets "-" in a formula as a true minus sign
+    text = text.replace(",", "{,}").replace("\u202f", "\\,")
+    return f"({text})" if factor and value < 0 else text
+
+
+def parse_number(text: str) -> float | None:
+    """A number typed either way: "0,3", "0.3", "−1" or "-1"; None when it is not a finite number."""
+    cleaned = str(text).strip().replace("\u2212", "-").replace(",", ".").replace(" ", "").replace("\u202f", "")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def number_field(column, label: str, default: float, key: str, lang: str) -> float:
+    """A text field for one number that shows and accepts the UI language's way of writing it ("0,3").
+
+    Streamlit's number field always writes a decimal point ("0.30"); this one is a text field with the value
+    written by format_number, read back by parse_number. Anything else gets a message and the default.
+    """
+    st.session_state.setdefault(key, format_number(default, lang, "g"))
+    text = column.text_input(label, key=key, persist_state="session")
+    value = parse_number(text)
+    if value is None:
+        column.caption(t("fixes.not_a_number", lang, value=format_number(default, lang, "g")))
+        return default
+    return value
+
+
+def teacher_note(f: Frame, command: str) -> None:
+    """The command behind precomputed numbers, folded away: a teacher may rerun it, a student need not read it."""
+    with st.expander(f.t("fixes.teacher_note")):
+        st.caption(f.t("fixes.teacher_command"))
+        st.code(command, language="bash")
 
 
 TILE = 112  # px: one picture of an image row (original, noisy, cleaned, preparation steps)
@@ -140,20 +212,14 @@ def method_label(f: Frame, method: str) -> str:
     return method if text == key else text
 
 
-def short_label(f: Frame, loaded) -> str:
-    """A short column header: the method name for shipped models, the session name otherwise."""
-    source, name = loaded.key.split(":", 1)
-    return method_label(f, name) if source == "shipped" else name
-
-
 def comparison_models(f: Frame) -> dict[str, object]:
     """The selected model first, then the modern U-Net beside it, then the other shipped ones, by display name."""
-    chosen = {short_label(f, f.model): f.model.model} if f.model else {}
+    chosen = {f.name(f.model.key): f.model.model} if f.model else {}
     shipped = [(key, loaded) for key, loaded in f.models.items() if key.startswith("shipped:")]
     shipped.sort(key=lambda item: item[1].checkpoint.model_config.name != "bfunet")  # stable: otherwise by name
     for key, loaded in shipped:
         if f.model is None or key != f.model.key:
-            chosen[short_label(f, loaded)] = loaded.model
+            chosen[f.name(key)] = loaded.model
     return chosen
 
 
@@ -172,8 +238,10 @@ def render_steps(f: Frame, steps) -> None:
         h, w = image.shape
         factor = max(1, TILE // max(h, w)) if max(h, w) < TILE else 1
         shown.append(upscale(image, factor) if factor > 1 else (np.clip(image, 0, 1) * 255).astype(np.uint8))
-    # one image list of fixed-width tiles: the row wraps on narrow screens instead of squeezing the captions
-    st.image(shown, caption=[caption for _, caption in pictures], width=TILE, alt=alts)
+    # fixed-width tiles with a gap between them, in a row that wraps on narrow screens (captions stay whole)
+    row = st.container(horizontal=True, wrap=True, gap="medium")
+    for image, (_, caption), alt in zip(shown, pictures, alts):
+        row.image(image, caption=caption, width=TILE, alt=alt)
 
 
 def render_cleaned(
