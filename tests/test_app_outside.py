@@ -94,7 +94,8 @@ def test_upload_shows_the_textbook_model_and_the_modern_one_side_by_side(test_di
     at.file_uploader(key="upload_files").set_value(("seven.png", buf.getvalue(), "image/png")).run()
     no_exception(at)
     titles = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")]
-    textbook, modern = t("method.seed_B", "en"), t("method.bfunet", "en")
+    picker = at.sidebar.selectbox(key="keep_model")  # the columns carry the picker's names of the models
+    textbook, modern = picker.format_func("shipped:seed_B"), picker.format_func("shipped:bfunet")
     assert textbook in titles and modern in titles
     assert titles.index(modern) == titles.index(textbook) + 1  # next to each other
 
