@@ -223,7 +223,6 @@ def frame(page_title_key: str, attach: bool = True) -> Frame:
         st.session_state[PROJECTOR_WIDGET] = bool(st.session_state.get(PROJECTOR_KEY, False))
         projector = st.toggle(t("fixes.projector", lang), key=PROJECTOR_WIDGET, on_change=remember_projector,
                               help=t("fixes.projector_help", lang))  # fmt: skip
-        preload_components()  # the first run of a session: chart, table and formula code load in the background
     if workspace_id:
         workspace.link_panel(lang, workspace_id)
         workspace.remember_settings(workspace_id)  # debounced: at most one write per few seconds
@@ -232,6 +231,7 @@ def frame(page_title_key: str, attach: bool = True) -> Frame:
     inject_style(lang)  # layout for phones, tablets and projectors; the settings hint on narrow screens
     if projector:
         st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
+    preload_components()  # a session's first run: chart, table and formula code load in the background
     return Frame(lang, model, models, workspace_id, labels, PROJECTOR_SCALE if projector else 1.0)
 
 
