@@ -336,7 +336,8 @@ def progress_panel() -> None:
         st.info(f.t("load.cancelled"))
     else:
         register_result(job)
-        shown_name = f.name(f"session:{job.name}")  # the picker's name ("Моя модель 2"), also in the file names
+        key = f"workspace:{job.model_id}" if getattr(job, "model_id", None) is not None else f"session:{job.name}"
+        shown_name = f.name(key)  # the picker's name ("Моя модель 2"), also in the file names
         info = job.result.train  # a stopped epoch counts as the part of it that ran (1.38 epochs)
         st.success(f.t("trainfast.finished" if job.state == "done" else "trainfast.stopped", name=shown_name,
                        epochs=info.get("epochs_run", len(job.result.history)), images=info.get("images_seen", 0)))  # fmt: skip
