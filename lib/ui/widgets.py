@@ -212,6 +212,11 @@ def method_label(f: Frame, method: str) -> str:
     return method if text == key else text
 
 
+def short_label(f: Frame, loaded) -> str:
+    """A model's column header: its one display name, the picker's ("Табл. 1 · Б", "Моя модель 2")."""
+    return f.name(loaded.key)
+
+
 def comparison_models(f: Frame) -> dict[str, object]:
     """The selected model first, then the modern U-Net beside it, then the other shipped ones, by display name."""
     chosen = {f.name(f.model.key): f.model.model} if f.model else {}
