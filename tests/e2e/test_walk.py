@@ -32,7 +32,7 @@ ALLOWED = {
     "GIF", "ZIP", "CSV", "pt", "KOst", "python", "lib", "train", "compare", "py", "convolution", "streamlit",
     "run", "streamlit_app", "weights", "seed_A", "seed_B", "linear_B", "U-Net", "Conv2d", "ConvTranspose2d",
     "Linear", "Flatten", "Unflatten", "Dropout", "Sequential", "DejaVu", "WEBP", "PT", "jpg", "lr", "layer1", "layer2",
-    "layer01", "layer02", "PDF", "DOCX", "Word", "BatchNorm2d", "op",
+    "layer01", "layer02", "PDF", "DOCX", "Word", "BatchNorm2d", "op", "QR",
 }  # fmt: skip
 # Texts drawn by Streamlit's own components, which offer no way to translate them (docs/app-behaviour.md, "Settings and languages").
 COMPONENT_TEXT = ["Skip to main content", "Drag and drop files here", "Drag and drop file here", "Browse files",
@@ -42,7 +42,8 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
 # (commands and file names such as `python -m lib compare`, which a student types as they are) and the
 # uploader's file chips (the student's own file name, and its size as Streamlit writes it: "6.7KB").
 NOT_TEXT = (
-    ".katex, .katex-display, .katex-mathml, [data-testid='stIconMaterial'], code, [data-testid='stFileChip']"
+    ".katex, .katex-display, .katex-mathml, [data-testid='stIconMaterial'], [data-testid='stExpanderIcon'], code,"
+    " [data-testid='stFileChip']"
     " { display: none !important; }"
 )
 
@@ -196,11 +197,11 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
         page.goto(f"{server}/convolution")
         page.locator("h1").filter(has_text=t("page.conv", "en")).wait_for()
         page.locator("[role='tab']").nth(1).click()
-        worked = page.locator("[data-testid='stCode']").first
+        worked = page.locator("[data-testid='stMain'] [data-testid='stCode']").first
         worked.wait_for()
         settle(page)
         assert worked.inner_text().startswith("(2)·")  # the textbook's input, cell (1, 1)
-        edited = """() => document.querySelector("[data-testid='stCode']")?.innerText.startsWith("(9)·")"""
+        edited = """() => document.querySelector("[data-testid='stMain'] [data-testid='stCode']")?.innerText.startsWith("(9)·")"""
         grid = page.locator("[data-testid='stDataFrame']").first
         grid.locator("table tr").nth(1).wait_for(state="attached")  # the grid has drawn its rows
         for _ in range(3):  # the grid draws on a canvas: retry if the click came before it was ready
@@ -223,7 +224,7 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
             page.locator("h1").filter(has_text=t(key, "en")).wait_for()
         page.locator("[role='tab']").nth(1).click()
         settle(page)
-        assert page.locator("[data-testid='stCode']").first.inner_text().startswith("(9)·")
+        assert page.locator("[data-testid='stMain'] [data-testid='stCode']").first.inner_text().startswith("(9)·")
         rows = page.locator("[data-testid='stDataFrame']").first.locator("table tr")
         assert "9" in rows.nth(1).inner_text().split()[0]  # and the grid shows the edited value
     finally:
