@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from lib import preprocess as pp
-from lib.report import FONT_PATH
+from lib.report.sheet import FONT_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 
