@@ -331,7 +331,7 @@ def progress_panel() -> None:
     if job.state == "failed":
         st.error(f.t(job.error_key or "train.error.other"))
         with st.expander(f.t("train.error.details")):
-            st.code(job.error or "", language=None)
+            st.code(job.error or "", language=None, wrap_lines=True)
     elif job.result is None:
         st.info(f.t("load.cancelled"))
     else:

@@ -64,7 +64,9 @@ def login(f: Frame) -> bool:
     expected = password()
     if expected is None:
         st.warning(f.t("teacher.no_password"))
-        st.code('[teacher]\npassword = "…"', language=None)  # plain: highlighted TOML is under 4.5:1 contrast
+        st.code(
+            '[teacher]\npassword = "…"', language=None, wrap_lines=True
+        )  # plain: highlighted TOML is under 4.5:1 contrast
         st.caption(f.t("teacher.no_password_env"))
         return False
     if logged_in():
@@ -301,7 +303,7 @@ def render_settings(f: Frame, db: Store) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
             st.error(f.t("teacher.code_bad"))
         else:
-            st.code(class_link(code), language=None)
+            st.code(class_link(code), language=None, wrap_lines=True)
 
 
 def render_teacher(f: Frame) -> None:

@@ -129,7 +129,8 @@ def teacher_note(f: Frame, command: str) -> None:
     """The command behind precomputed numbers, folded away: a teacher may rerun it, a student need not read it."""
     with st.expander(f.t("fixes.teacher_note")):
         st.caption(f.t("fixes.teacher_command"))
-        st.code(command, language="bash")
+        # plain and wrapped: highlighted shell text is under 4.5:1 contrast, and a scrolling box would need focus
+        st.code(command, language=None, wrap_lines=True)
 
 
 TILE = 112  # px: one picture of an image row (original, noisy, cleaned, preparation steps)
