@@ -122,7 +122,7 @@ SCRIPT = """
     if (sidebar && button && sidebar.getAttribute("data-collapsed") === "false") button.click();
     else if (tries > 0) setTimeout(() => collapse(tries - 1), 200);
   };
-  collapse(20);
+  collapse(60);  // up to 12 s: a busy server draws the sidebar late on a first visit
 })();
 </script>
 """

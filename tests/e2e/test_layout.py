@@ -158,6 +158,9 @@ def test_every_page_fits_the_screen(server, browser, size, tmp_path):  # noqa: F
                 page.wait_for_function(SETTLED, polling=250)
                 assert tabs.nth(7).get_attribute("aria-selected") == "true"
                 problems += page.evaluate(PROBLEMS)
+            # the page-view script (lib/ui/style.py) sets the language and collapses the sidebar once it has run
+            page.wait_for_function("() => document.documentElement.lang === 'ru'", timeout=30_000)
+            page.wait_for_timeout(300)
             state = page.evaluate(SIDEBAR_STATE)
             narrow = width < NARROW
             if state["collapsed"] != narrow or state["hint"] != narrow:
