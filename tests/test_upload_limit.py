@@ -51,6 +51,7 @@ def test_every_uploader_and_the_page_text_state_the_same_limit(page, key, source
     at.session_state["keep_lang"] = "ru"
     if source:
         at.session_state["keep_conv_source"] = source
+        at.session_state["conv_tab"] = t("conv.tab2", "ru")  # only the open tab is computed: the image tab
     at.run()
     at.switch_page(page)
     at.run()
