@@ -25,6 +25,7 @@ import torch
 from lib.checkpoint import Checkpoint
 from lib.data import Digits
 from lib.noise import NoiseConfig
+from lib.store.api import PICKED_MODEL_SETTING, model_picker_key
 from lib.train import NoTrainingDigits, Progress, TrainConfig, train
 
 log = logging.getLogger(__name__)
@@ -368,6 +369,9 @@ class TrainingJob:
                 training_id=self.training_id, enforce_quota=False,
             )  # fmt: skip
             self.model_id = kept.id
+            # a tab opened later (a reload, the link on another device) shows the new model picked, even when
+            # no page of this workspace was open to see the training finish
+            self.store.set_settings(self.workspace_id, {PICKED_MODEL_SETTING: model_picker_key(kept.id)})
         except Exception:
             log.exception("training %s: could not keep its model", self.training_id)
 

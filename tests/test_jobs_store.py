@@ -20,7 +20,7 @@ from lib.jobs import (
     training_settings,
 )
 from lib.noise import preset
-from lib.store import Store, TrainingBusy
+from lib.store import PICKED_MODEL_SETTING, Store, TrainingBusy, model_picker_key
 from lib.train import TrainConfig, train
 
 
@@ -75,6 +75,8 @@ def test_finished_training_is_in_the_store_before_the_job_says_done(store, train
         torch.testing.assert_close(kept.state_dict[key], value)
     info = store.training(ws.id, job.training_id)
     assert (info.status, info.model_id, info.epochs_done, info.has_resume_state) == ("done", model.id, 3.0, False)
+    # a tab opened after the finish (no page saw it) restores the picker to the new model
+    assert store.settings(ws.id)[PICKED_MODEL_SETTING] == model_picker_key(model.id)
 
 
 def test_idle_workspace_stops_its_training_and_keeps_the_partial_model(store, train_digits):

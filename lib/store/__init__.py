@@ -11,6 +11,8 @@ See lib/store/api.py for the full API and docs/workspace.md for how it is deploy
 from lib.store.api import (
     ACTIVE,
     CLASS_DEFAULTS,
+    MODEL_PICKER_PREFIX,
+    PICKED_MODEL_SETTING,
     HandinInfo,
     ImageInfo,
     ModelInfo,
@@ -25,6 +27,7 @@ from lib.store.api import (
     Usage,
     WorkspaceInfo,
     WorkspaceSummary,
+    model_picker_key,
     new_workspace_id,
     short_id,
     valid_workspace_id,
@@ -33,6 +36,8 @@ from lib.store.engine import data_dir, make_engine, migrate, resolve_url
 
 __all__ = [
     "ACTIVE",
+    "MODEL_PICKER_PREFIX",
+    "PICKED_MODEL_SETTING",
     "CLASS_DEFAULTS",
     "HandinInfo",
     "ImageInfo",
@@ -51,6 +56,7 @@ __all__ = [
     "data_dir",
     "make_engine",
     "migrate",
+    "model_picker_key",
     "new_workspace_id",
     "resolve_url",
     "short_id",

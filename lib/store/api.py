@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 ID_BYTES = 18  # 144 random bits → 24 URL-safe characters
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22,64}")
 ACTIVE = ("queued", "running")  # training states that hold the workspace's one training place
+PICKED_MODEL_SETTING = "keep_model"  # the setting that holds the model picker's choice
+MODEL_PICKER_PREFIX = "workspace:"  # a kept model's key in the picker: "workspace:<model id>"
 MB = 1024 * 1024
 
 # Teacher settings (class_settings) and their defaults.
@@ -41,6 +43,11 @@ CLASS_DEFAULTS: dict[str, Any] = {
     "expiry_days": 30,  # a workspace unused this long is deleted by the cleanup
     "idle_minutes": 15,  # a training whose workspace has no open page this long is stopped (model kept)
 }
+
+
+def model_picker_key(model_id: int) -> str:
+    """The picker key of a workspace's kept model."""
+    return f"{MODEL_PICKER_PREFIX}{model_id}"
 
 
 def new_workspace_id() -> str:

@@ -40,13 +40,14 @@ from lib.device import describe_device
 from lib.i18n import LANGUAGES, format_number, t, table
 from lib.noise import PRESETS
 from lib.safe_names import markdown_text
+from lib.store import PICKED_MODEL_SETTING
 from lib.ui import cache, workspace
 from lib.ui.lang import LANG_KEY, current_language
 from lib.ui.style import inject_style
 from lib.ui.warm import preload_components
 
 KEEP_PREFIX = "keep_"
-MODEL_KEY = "keep_model"
+MODEL_KEY = PICKED_MODEL_SETTING  # "keep_model": remembered in the workspace like every keep_ value
 SESSION_MODELS = "session_models"  # dict[str, LoadedModel] of this session only
 CHOSEN_MODEL = "chosen_model"  # the model in use: a plain entry Streamlit never deletes (not a widget key)
 PENDING_MODEL = "pending_model"  # a model to select before the picker is drawn next time

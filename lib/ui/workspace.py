@@ -22,7 +22,7 @@ import streamlit as st
 from lib import checkpoint as ckpt_io
 from lib.i18n import t
 from lib.jobs import RUNNER, STALE_S, WorkspaceJobs
-from lib.store import ModelInfo, Store, StoreError, short_id
+from lib.store import MODEL_PICKER_PREFIX, ModelInfo, Store, StoreError, model_picker_key, short_id
 from lib.store.debounce import SettingsWriter
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ TOUCH_EVERY_S = 60.0
 HOUSEKEEPING_S = 10.0  # interrupted trainings are noticed this often; expired workspaces swept every hour
 SWEEP_EVERY_S = 3600.0
 MAX_SETTING_CHARS = 20_000  # a remembered value bigger than this (an edited grid gone wild) is not kept
-MODEL_PREFIX = "workspace:"
+MODEL_PREFIX = MODEL_PICKER_PREFIX
 QR_KEY = "workspace_qr"  # (url, PNG bytes) of this session's link
 MODELS_KEY = "workspace_models"  # (read at, language, {picker key: LoadedModel}) of this session
 MODELS_FRESH_S = 20.0  # a model another tab kept shows up within this; this session's own at once
@@ -253,7 +253,7 @@ def link_panel(lang: str, workspace_id: str) -> None:
 
 def model_key(model_id: int) -> str:
     """The picker key of a workspace model."""
-    return f"{MODEL_PREFIX}{model_id}"
+    return model_picker_key(model_id)
 
 
 def model_title(info: ModelInfo, lang: str) -> str:
