@@ -487,11 +487,19 @@ class Student:
             return seconds
 
     async def _auto_loop(self) -> None:
-        """What a fragment with run_every does in the browser: rerun it every `interval` seconds."""
+        """What fragments with run_every do in the browser: each one reruns every its own `interval` seconds."""
+        due: dict[str, float] = {}  # fragment id → when it reruns next (loop time)
+        loop = asyncio.get_running_loop()
         while self.auto_reruns and not self.closed:
-            fid, interval = next(iter(self.auto_reruns.items()))
-            await asyncio.sleep(interval)
+            now = loop.time()
+            for fid, interval in self.auto_reruns.items():
+                due.setdefault(fid, now + interval)
+            for fid in [f for f in due if f not in self.auto_reruns]:
+                del due[fid]
+            fid = min(due, key=due.__getitem__)
+            await asyncio.sleep(max(0.0, due[fid] - loop.time()))
             if fid in self.auto_reruns and not self.closed:
+                due[fid] = loop.time() + self.auto_reruns[fid]
                 await self.act("auto_refresh", fragment_id=fid, auto=True)
 
     # widgets ----------------------------------------------------------------------------------------

@@ -14,9 +14,6 @@ from lib.store import Store
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.xfail(
-    reason="a load-test student's training does not reach its download since the workspace store; to fix", strict=False
-)
 def test_a_short_class_session_has_no_failures_and_no_tracebacks():
     options = "--scenario rounds --students 5 --rounds 2 --period 1 --trainings 1 --train-subset 1000 --train-epochs 1 --no-solo"
     args = load_test.parser().parse_args([*options.split(), "--timeout", "600"])
@@ -34,9 +31,6 @@ def test_a_short_class_session_has_no_failures_and_no_tracebacks():
     assert report["peak_rss_mb"] > 0 and report["server_cpu_s_per_rerun"] > 0
 
 
-@pytest.mark.xfail(
-    reason="a load-test student's training does not reach its download since the workspace store; to fix", strict=False
-)
 def test_the_sustained_scenario_counts_only_the_steady_window():
     options = "--students 4 --trainings 1 --train-subset 500 --train-epochs 1 --no-solo --duration 6 --warmup 2"
     report = load_test.run(load_test.parser().parse_args([*options.split(), "--timeout", "600"]))
@@ -75,9 +69,6 @@ async def closed_tab_frees_the_slot(url: str) -> dict[str, float]:
     return {"queued": queued, "finished_after_close_s": finished, "failures": sum(map(len, stats.failures.values()))}
 
 
-@pytest.mark.xfail(
-    reason="a load-test student's training does not reach its download since the workspace store; to fix", strict=False
-)
 def test_a_closed_tabs_training_stops_and_frees_its_slot(tmp_path):
     # A training belongs to its workspace and stops once no page of the workspace has been open for the
     # teacher's idle time (15 min by default; 15 s here).
