@@ -10,7 +10,7 @@ from lib.preprocess import check_digit, to_mnist_steps
 from lib.report import ReportItem
 from lib.store import StoreError
 from lib.store.items import cleaned_to_record
-from lib.ui import cache, workspace
+from lib.ui import cache, drawing, workspace
 from lib.ui.frame import frame
 from lib.ui.outside import remember_digit
 from lib.ui.style import CANVAS_BOX, canvas_side, column_width
@@ -83,22 +83,33 @@ def canvas_part() -> None:
             result = st_canvas(
                 stroke_width=max(1, round(stroke * side / BASE_SIDE)), stroke_color="#FFFFFF",
                 background_color="#000000", height=side, width=side, drawing_mode="freedraw",
-                return_image_data=True, key="draw_canvas",
+                return_image_data=True, key=drawing.canvas_key(), initial_drawing=drawing.initial_drawing(f.workspace_id, side),
             )  # fmt: skip
-        st.caption(f.t("draw.toolbar"))
+            if drawing.shows_kept(side):  # the component's bin returns to the drawing it started with
+                st.caption(f.t("draw.toolbar_kept"))
+                st.button(f.t("draw.clear"), key="draw_clear", help=f.t("draw.clear_help"), on_click=drawing.clear,
+                          args=(f.workspace_id, side))  # fmt: skip
+            else:
+                st.caption(f.t("draw.toolbar"))
+        else:
+            st.caption(f.t("draw.toolbar"))
     with right:
         image_data = getattr(result, "image_data", None) if result is not None else None
-        if image_data is None:
+        # a reopened page: the canvas redraws the kept strokes but sends nothing until the next stroke
+        kept_picture = drawing.restored_picture(f.workspace_id) if image_data is None and result is not None else None
+        if image_data is None and kept_picture is None:
             st.info(f.t("draw.empty"))
             return
         try:
-            drawing = canvas_to_image(image_data)
-            check_canvas = check_drawing(drawing)
+            picture = canvas_to_image(image_data) if image_data is not None else kept_picture
+            if image_data is not None:  # kept before it is shown
+                drawing.keep_strokes(f.workspace_id, getattr(result, "json_data", None), side, picture)
+            check_canvas = check_drawing(picture)
             if check_canvas.problem not in (None, "empty"):  # filled, scribbled over, a dot, scattered marks
                 st.warning(f.t(f"content.draw.{check_canvas.problem}", ink=check_canvas.ink_fraction,
                                box=check_canvas.box_fraction, blobs=check_canvas.blobs))  # fmt: skip
                 return
-            steps = to_mnist_steps(drawing, invert="no")  # the canvas is white ink on black: never invert it
+            steps = to_mnist_steps(picture, invert="no")  # the canvas is white ink on black: never invert it
         except ValueError:  # PreprocessError (no ink) or canvas data of an unexpected shape
             st.info(f.t("draw.empty"))
             return
@@ -107,7 +118,7 @@ def canvas_part() -> None:
             st.warning(f.t("draw.not_digit", ink=100 * check.ink_fraction, blobs=check.blobs))
             return
         # each drawing gets the next number ("рисунок 2"); more strokes on the same drawing keep its number
-        mask = ink_mask(drawing)
+        mask = ink_mask(picture)
         number = st.session_state.get(DRAWING_NUMBER, 0)
         if not same_drawing(st.session_state.get(DRAWING_MASK), mask):
             number += 1

@@ -28,6 +28,7 @@ import io
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -532,11 +533,12 @@ class Student:
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
         fit = next((w for w in self.widgets if w.endswith("-canvas_fit_draw")), None)
-        if fit is not None and not self.has_widget("draw_canvas"):  # the page's helper reports the column width
+        canvas = [w for w in self.widgets if re.search(r"-draw_canvas_\d+$", w)]  # key: draw_canvas_<clears>
+        if fit is not None and not canvas:  # the page's helper reports the column width
             measured = WidgetState(id=fit, json_value=json.dumps({"width": 280}))
             if await self.act("draw_measure", [measured], fragment_id=self.widgets[fit][2]) is None:
                 return None
-        wid = next((w for w, (etype, _, _) in self.widgets.items() if w.endswith("-draw_canvas")), None)
+        wid = next((w for w in self.widgets if re.search(r"-draw_canvas_\d+$", w)), None)
         if wid is None:
             self.stats.fail("draw", "no canvas on the draw page")
             return None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,3 +98,70 @@ def same_drawing(before: np.ndarray | None, now: np.ndarray, keep: float = 0.8) 
     if smaller == 0:
         return False
     return int((before & now).sum()) >= keep * smaller
+
+
+MAX_STROKES_CHARS = 400_000  # a kept drawing's strokes as JSON; a canvas scribbled over for minutes is not kept
+
+
+def strokes_record(json_data: dict | None, side: int, picture: Image.Image | None = None) -> dict | None:
+    """What the canvas needs to redraw a drawing later: its objects, the canvas side they were drawn on and the
+    ink picture the page made of them (PNG, base64), so a reopened page shows the result before the next stroke.
+
+    None when there is nothing to keep or the strokes are too large to keep (the page then keeps the last one).
+    """
+    if not isinstance(json_data, dict) or side <= 0:
+        return None
+    objects = json_data.get("objects")
+    if not isinstance(objects, list):
+        return None
+    record = {"side": int(side), "objects": objects, "picture": picture_to_text(picture) if objects else None}
+    try:
+        if len(json.dumps(record)) > MAX_STROKES_CHARS:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return record
+
+
+def picture_to_text(picture: Image.Image | None) -> str | None:
+    """A grayscale ink picture as base64 PNG text (a JSON value)."""
+    if picture is None:
+        return None
+    buffer = io.BytesIO()
+    picture.convert("L").save(buffer, format="PNG", optimize=True)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def picture_from_record(record: dict | None) -> Image.Image | None:
+    """The ink picture kept with the strokes; None when there is none or it does not decode."""
+    text = record.get("picture") if isinstance(record, dict) else None
+    if not isinstance(text, str) or len(text) > MAX_STROKES_CHARS:
+        return None
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(text, validate=True))) as image:
+            if image.format != "PNG" or max(image.size) > 4096:
+                return None
+            return image.convert("L")
+    except (ValueError, OSError, Image.DecompressionBombError):
+        return None
+
+
+def drawing_for_canvas(record: dict | None, side: int) -> dict | None:
+    """A kept drawing as the canvas's initial drawing on a canvas `side` pixels wide (scaled when it differs)."""
+    if not isinstance(record, dict) or not isinstance(record.get("objects"), list) or side <= 0:
+        return None
+    objects = [o for o in record["objects"] if isinstance(o, dict)]
+    if not objects:
+        return None
+    drawn_on = record.get("side")
+    factor = side / drawn_on if isinstance(drawn_on, (int, float)) and drawn_on > 0 else 1.0
+    if factor != 1.0:  # positions and scales: Fabric scales a path's points and its stroke width together
+        objects = [
+            o
+            | {
+                k: float(o.get(k, default)) * factor
+                for k, default in (("left", 0.0), ("top", 0.0), ("scaleX", 1.0), ("scaleY", 1.0))
+            }  # fmt: skip
+            for o in objects
+        ]
+    return {"objects": objects}

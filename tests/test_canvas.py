@@ -3,7 +3,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from lib.canvas import canvas_to_image, check_drawing
+from lib.canvas import canvas_to_image, check_drawing, drawing_for_canvas, picture_from_record, strokes_record
 from lib.preprocess import PreprocessError, check_digit, to_mnist, to_mnist_steps
 
 
@@ -90,3 +90,28 @@ def test_scribble_dot_and_scattered_marks_are_not_digits():
                               [(20, 20), (200, 20), (20, 200), (200, 200), (120, 120)]])  # fmt: skip
     assert check_drawing(spots).problem == "blobs" and check_drawing(spots).blobs == 5
     assert check_drawing(np.zeros((280, 280))).problem == "empty"
+
+
+def test_kept_strokes_redraw_at_another_canvas_size():
+    path = {"type": "path", "left": 40.0, "top": 20.0, "strokeWidth": 18, "path": [["M", 40, 20], ["L", 200, 220]]}
+    record = strokes_record({"version": "x", "objects": [path]}, side=280)
+    assert record["side"] == 280 and record["objects"] == [path] and record["picture"] is None
+    same = drawing_for_canvas(record, 280)
+    assert same == {"objects": [path]}
+    half = drawing_for_canvas(record, 140)["objects"][0]
+    assert (half["left"], half["top"], half["scaleX"], half["scaleY"]) == (20.0, 10.0, 0.5, 0.5)
+    assert half["path"] == path["path"]  # Fabric scales the points (and the stroke) by scaleX/scaleY
+    assert drawing_for_canvas({"side": 280, "objects": []}, 280) is None  # an emptied canvas starts empty
+
+
+def test_kept_strokes_picture_round_trip_and_bad_records():
+    rng = np.random.default_rng(0)
+    picture = Image.fromarray((rng.random((60, 60)) > 0.8).astype(np.uint8) * 255, mode="L")
+    record = strokes_record({"objects": [{"type": "path"}]}, 60, picture)
+    np.testing.assert_array_equal(np.asarray(picture_from_record(record)), np.asarray(picture))
+    assert strokes_record({"objects": [{"type": "path"}] * 50_000}, 60) is None  # too large to keep
+    assert strokes_record({"objects": "not a list"}, 60) is None
+    assert strokes_record(None, 60) is None
+    for bad in ("not base64!", "aGVsbG8=", 12, None):  # not base64, not a PNG, not text
+        assert picture_from_record({"picture": bad}) is None
+    assert drawing_for_canvas({"side": 0, "objects": [{"left": 1}]}, 280) == {"objects": [{"left": 1}]}

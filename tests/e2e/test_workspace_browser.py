@@ -4,6 +4,7 @@ server or a stalled connection, and two workspaces never see each other's work."
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
@@ -193,6 +195,37 @@ def test_an_upload_survives_a_page_switch(server, browser, tmp_path, test_digits
     page.get_by_text(t("page.lab", "en")).first.wait_for()
     page.locator("[data-testid='stSidebarNav']").get_by_text(t("page.upload", "en")).click()
     page.get_by_role("heading", name="1. two.png").wait_for()
+    no_exception(page)
+    context.close()
+
+
+def canvas_ink(page) -> int:
+    """Lit pixels where the drawing canvas is on screen (a screenshot of it: what the student sees)."""
+    page.mouse.move(0, 0)  # not over the canvas: its toolbar shows on hover
+    png = page.locator("canvas.upper-canvas").first.screenshot()
+    inside = np.asarray(Image.open(io.BytesIO(png)).convert("L"))[4:-4, 4:-4]  # (H, W) without the frame
+    return int((inside > 128).sum())
+
+
+def test_the_canvas_drawing_comes_back_after_a_reload(server, store, browser):
+    ws = a_workspace(store)
+    context, page = new_page(browser)
+    page.goto(f"{server.url}/draw?w={ws}")
+    draw_seven(page)
+    page.get_by_text(t("draw.result", "en"), exact=True).wait_for()
+    assert wait_for(lambda: store.settings(ws).get("draw_canvas", {}).get("objects"), timeout=30)
+    drawn = canvas_ink(page)
+    assert drawn > 500
+    page.reload()
+    # the strokes are drawn again, and the page cleans the digit without a new stroke
+    page.get_by_text(t("draw.result", "en"), exact=True).wait_for()
+    assert canvas_ink(page) == pytest.approx(drawn, rel=0.05)
+    # "New drawing" empties the canvas for good: a reload after it shows an empty canvas
+    page.get_by_role("button", name=t("draw.clear", "en"), exact=True).click()
+    assert wait_for(lambda: store.settings(ws).get("draw_canvas", {}).get("objects") == [], timeout=30)
+    page.reload()
+    page.get_by_text(t("draw.empty", "en")).wait_for()
+    assert canvas_ink(page) == 0
     no_exception(page)
     context.close()
 
