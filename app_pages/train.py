@@ -18,6 +18,7 @@ from lib.store import ACTIVE, StoreError, TrainingInfo
 from lib.train import SCHEDULES, history_csv, recipe
 from lib.ui import cache, workspace
 from lib.ui.frame import PENDING_MODEL, add_session_model, frame
+from lib.ui.my_models import models_panel
 from lib.ui.plots import number_style
 from lib.ui.uploads import file_uploader
 from lib.ui.widgets import chart_table, noise_controls
@@ -365,6 +366,7 @@ with right:
         if not busy and foreign_active() is not None:
             foreign_panel()
     progress_panel()
+    models_panel(f)
     with st.expander(f.t("train.load_header")):
         weights_file = file_uploader(f.t("train.load_weights"), "train_load_weights", f.lang, ("pt",))
         if weights_file is not None and st.session_state.get("train_loaded_id") != weights_file.file_id:

@@ -141,3 +141,29 @@ def test_an_interrupted_training_offers_resume_and_keep_as_it_is(train_digits):
     assert t("store.model.partial", "ru", name=t("sidebar.my_model", "ru", n=1), epochs=2.0) in (
         at.sidebar.selectbox(key="keep_model").options
     )
+
+
+def test_a_kept_model_is_deleted_after_a_confirmation_and_leaves_the_picker():
+    store = workspace.store()
+    from tests.test_store import small_checkpoint
+
+    ws = store.create_workspace().id
+    keep = store.add_model(ws, display_name="оставить", checkpoint=small_checkpoint(1), source="uploaded")
+    gone = store.add_model(ws, display_name="удалить *это*", checkpoint=small_checkpoint(2), source="uploaded")
+    store.set_settings(ws, {"keep_model": workspace.model_key(gone.id)})
+    at = visit(w=ws, page="app_pages/train.py")
+    assert at.sidebar.selectbox(key="keep_model").value == workspace.model_key(gone.id)
+    assert t("store.models.header", "en", n=2) in [e.label for e in at.expander]
+    at.button(key=f"model_delete_{gone.id}").click().run()
+    assert [m.id for m in store.models(ws)] == [keep.id, gone.id]  # the first press only asks
+    assert any("удалить \\*это\\*" in w.value for w in at.warning)  # the name as text, never as Markdown
+    at.button(key=f"model_delete_no_{gone.id}").click().run()
+    assert [m.id for m in store.models(ws)] == [keep.id, gone.id] and not at.warning  # Cancel keeps it
+    at.button(key=f"model_delete_{gone.id}").click().run()
+    at.button(key=f"model_delete_yes_{gone.id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [m.id for m in store.models(ws)] == [keep.id]
+    assert any("удалить" in s.value for s in at.success)
+    picker = at.sidebar.selectbox(key="keep_model")
+    assert workspace.model_key(gone.id) not in picker.options and picker.value == "shipped:seed_B"
+    assert t("store.models.header", "en", n=1) in [e.label for e in at.expander]
