@@ -106,7 +106,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.mkdtemp(prefix="load_test_")) / "server.log"
-        self.env = os.environ | (env or {})
+        # a class of its own: the students' workspaces go into a fresh SQLite file beside the log
+        self.env = os.environ | {"CLASSROOM_DATA_DIR": str(self.log_path.parent)} | (env or {})
         self.args = args or []
         self.proc: subprocess.Popen | None = None
         self.peak_rss = 0.0
@@ -181,7 +182,8 @@ class ClusterServer:
     def __init__(self, processes: int, env: dict[str, str] | None = None) -> None:
         from deploy.serve import Cluster, free_port
 
-        self.cluster = Cluster(processes, free_port(), env=dict(env or {}))
+        fresh = {"CLASSROOM_DATA_DIR": tempfile.mkdtemp(prefix="load_test_")}  # one store the processes share
+        self.cluster = Cluster(processes, free_port(), env=fresh | dict(env or {}))
         self.url = self.cluster.url
         self.peak_rss = 0.0
         self.ready_s = 0.0
@@ -293,6 +295,7 @@ class Student:
         self.session_id = ""
         self.pages: dict[str, str] = {}  # url path → page script hash
         self.page_hash = ""
+        self.query_string = ""  # the address's query as the app last set it (?w=…), sent back as a browser does
         self.widgets: dict[str, tuple[str, Any, str]] = {}  # widget id → (element type, proto, fragment id)
         self.media_seen: set[str] = set()
         self.new_media: list[str] = []
@@ -370,6 +373,8 @@ class Student:
             for page in msg.navigation.app_pages:
                 self.pages[page.url_pathname] = page.page_script_hash
             self.page_hash = msg.navigation.page_script_hash
+        elif kind == "page_info_changed":
+            self.query_string = msg.page_info_changed.query_string
         elif kind == "delta":
             self._delta(msg.delta)
         elif kind == "auto_rerun":
@@ -425,7 +430,7 @@ class Student:
 
         back = BackMsg()
         cs = back.rerun_script
-        cs.query_string = ""
+        cs.query_string = self.query_string
         cs.page_script_hash = page_hash if page_hash is not None else self.page_hash
         cs.fragment_id = fragment_id
         cs.is_auto_rerun = auto

@@ -201,8 +201,8 @@ def test_noise_sliders_write_numbers_the_ui_language_s_way(lang, mean_a, var_max
     assert at.sidebar.select_slider(key="keep_lab_var").options[-1] == var_max
     speckle = at.sidebar.select_slider(key="keep_lab_speckle").options
     assert ("0,05" if lang == "ru" else "0.05") in speckle
-    labels = " ".join(b.label for b in at.sidebar.button)
-    assert "-" not in labels.replace("Group", "")  # "μ = −5,9": a true minus sign in the preset buttons
+    labels = " ".join(at.sidebar.button(key=f"lab_preset_{g}").label for g in "AB")
+    assert "-" not in labels and "\u2212" in labels  # "μ = −5,9": a true minus sign in the preset buttons
 
 
 def test_shown_numbers_use_a_true_minus_sign_in_templates():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -29,6 +31,14 @@ def upscale(image: np.ndarray, factor: int = 4) -> np.ndarray:
     return (big * 255).round().astype(np.uint8)
 
 
+@functools.lru_cache(maxsize=64)
+def slider_steps(lo: float, hi: float, step: float, lang: str) -> tuple[tuple[float, ...], dict[float, str]]:
+    """The steps lo…hi and each one's label in the language (made once: a slider has up to a thousand)."""
+    decimals = max(0, -int(np.floor(np.log10(step) + 1e-9)))  # 0.05 → 2, 0.1 → 1, 1 → 0
+    options = tuple(round(lo + i * step, decimals) + 0.0 for i in range(int(round((hi - lo) / step)) + 1))
+    return options, {v: format_number(v, lang, "g") for v in options}
+
+
 def number_slider(label: str, lo: float, hi: float, step: float, key: str, lang: str, **kwargs) -> float:
     """A slider over lo…hi in steps whose numbers are written the UI language's way ("−5,9", "0,05").
 
@@ -37,13 +47,12 @@ def number_slider(label: str, lo: float, hi: float, step: float, key: str, lang:
     slider over the same steps shows labels made by format_number. A kept value between two steps snaps to
     the nearest one.
     """
-    decimals = max(0, -int(np.floor(np.log10(step) + 1e-9)))  # 0.05 → 2, 0.1 → 1, 1 → 0
-    options = [round(lo + i * step, decimals) + 0.0 for i in range(int(round((hi - lo) / step)) + 1)]
+    options, labels = slider_steps(float(lo), float(hi), float(step), lang)
     value = st.session_state.get(key)
-    if value is not None and value not in options:
+    if value is not None and value not in labels:
         st.session_state[key] = min(options, key=lambda o: abs(o - float(value)))
-    return float(st.select_slider(label, options, key=key, persist_state="session",
-                                  format_func=lambda v: format_number(v, lang, "g"), **kwargs))  # fmt: skip
+    return float(st.select_slider(label, options, key=key, persist_state="session", format_func=labels.__getitem__,
+                                  **kwargs))  # fmt: skip
 
 
 def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) -> NoiseConfig:

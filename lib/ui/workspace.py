@@ -213,7 +213,9 @@ def qr_png(text: str) -> bytes:
     import segno
 
     buf = io.BytesIO()
-    segno.make(text, error="m").save(buf, kind="png", scale=5, border=3)
+    segno.make(text, error="m").save(
+        buf, kind="png", scale=8, border=3
+    )  # whole pixels per module: crisp at its own size
     return buf.getvalue()
 
 
@@ -233,14 +235,22 @@ def _save_profile(workspace_id: str) -> None:
         log.warning("profile of an unknown workspace not saved")
 
 
+def _qr_dialog(url: str, lang: str) -> None:
+    """The link's QR code, large enough to scan from across a desk."""
+    st.image(session_qr(url), caption=t("store.link.qr", lang), output_format="PNG",  # no JPEG blur, own size
+             alt=t("store.link.qr_alt", lang))  # fmt: skip
+    st.code(url, language=None, wrap_lines=True)
+
+
 def link_panel(lang: str, workspace_id: str) -> None:
     """Sidebar: «your link» with copy and QR code, the optional name and group, and that the link is the key."""
     with st.sidebar.expander(t("store.link.header", lang), icon=":material/link:"):
         url = page_url(workspace_id)
         st.caption(t("store.link.key", lang))
         st.code(url, language=None, wrap_lines=True)  # the copy button is in the block's corner
-        st.image(session_qr(url), caption=t("store.link.qr", lang), width=180, output_format="PNG",  # no JPEG blur
-                 alt=t("store.link.qr_alt", lang))  # fmt: skip
+        # the QR code is drawn only when asked for: a picture in every rerun's sidebar costs every student CPU
+        if st.button(t("store.link.qr_button", lang), key="ws_qr_open", icon=":material/qr_code_2:"):
+            st.dialog(t("store.link.qr_title", lang))(_qr_dialog)(url, lang)
         if "ws_name" not in st.session_state:
             info = store().workspace(workspace_id)
             st.session_state["ws_name"] = info.display_name if info else ""
