@@ -17,6 +17,11 @@ CONFIRM = "my_models_confirm"  # the id of the model whose Delete was pressed on
 DELETED = "my_models_deleted"  # the name of the model just deleted (said once on the next run)
 
 
+def _ask(model_id: int) -> None:
+    """Delete callback: ask before deleting (the confirmation shows on this rerun)."""
+    st.session_state[CONFIRM] = model_id
+
+
 def _delete(workspace_id: str, info: ModelInfo, name: str) -> None:
     """Confirmation callback: the model leaves the store, the picker and this session's choice."""
     st.session_state.pop(CONFIRM, None)
@@ -38,7 +43,8 @@ def models_panel(f: Frame) -> None:
         return
     store = workspace.store()
     infos = store.models(f.workspace_id)
-    with st.expander(f.t("store.models.header", n=len(infos)), expanded=DELETED in st.session_state):
+    asking = CONFIRM in st.session_state or DELETED in st.session_state  # keep the panel open while it talks
+    with st.expander(f.t("store.models.header", n=len(infos)), expanded=asking):
         deleted = st.session_state.pop(DELETED, None)
         if deleted:
             st.success(f.t("store.models.deleted", name=markdown_text(deleted)))
@@ -60,10 +66,9 @@ def models_panel(f: Frame) -> None:
                            on_click=_delete, args=(f.workspace_id, info, name))  # fmt: skip
                 no.button(f.t("store.models.cancel"), key=f"model_delete_no_{info.id}",
                           on_click=st.session_state.pop, args=(CONFIRM, None))  # fmt: skip
-            elif button.button(f.t("store.models.delete"), key=f"model_delete_{info.id}",
-                               help=f.t("store.models.delete_help"), icon=":material/delete:"):  # fmt: skip
-                st.session_state[CONFIRM] = info.id
-                st.rerun()
+            else:
+                button.button(f.t("store.models.delete"), key=f"model_delete_{info.id}", icon=":material/delete:",
+                              help=f.t("store.models.delete_help"), on_click=_ask, args=(info.id,))  # fmt: skip
         usage, quota = store.usage(f.workspace_id), store.quota()
         st.caption(f.t("store.models.usage", models=usage.models, limit=quota.models, mb=usage.megabytes,
                        limit_mb=quota.megabytes))  # fmt: skip
