@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from lib.atomic import write_bytes_atomically
 from lib.i18n import t
 from lib.models import REGISTRY, build_model, config_to_dict
 from lib.noise import NOISE_KINDS, NoiseConfig
@@ -112,17 +111,7 @@ def to_bytes(ckpt: Checkpoint) -> bytes:
 
 def save(ckpt: Checkpoint, path: str | Path) -> Path:
     """Write atomically: temp file in the same folder, then os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(to_bytes(ckpt))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomically(path, to_bytes(ckpt))
 
 
 # ---------------------------------------------------------------------------------------------- the records

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from lib import checkpoint as ckpt_io
+from lib.atomic import write_bytes_atomically
 from lib.baselines import BASELINES, SLOW_BASELINES
 from lib.data import load_split, train_val_split
 from lib.device import DEVICE_CHOICES, pick_device
@@ -66,10 +67,7 @@ def test_metrics(
 
 def write_json_atomically(result: dict, out: Path) -> None:
     """Write a result file whole or not at all (temp file + rename), then say where."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    tmp.replace(out)
+    write_bytes_atomically(out, json.dumps(result, indent=1).encode())
     print(f"wrote {out}")
 
 

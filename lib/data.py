@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from lib.atomic import write_atomically
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MNIST_DIR = PROJECT_ROOT / "data" / "mnist"
@@ -52,16 +52,8 @@ def parse_idx(raw: bytes) -> np.ndarray:
 
 
 def _atomic_save_npy(array: np.ndarray, path: Path) -> None:
-    """Write an .npy file via a temp file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write an .npy file whole or not at all."""
+    write_atomically(path, lambda fh: np.save(fh, array))
 
 
 def load_array(name: str, mnist_dir: Path = MNIST_DIR, cache_dir: Path | None = None) -> np.ndarray:

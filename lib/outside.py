@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from scipy import ndimage
 
+from lib.atomic import write_atomically
 from lib.data import PROJECT_ROOT, Digits
 from lib.preprocess import PreprocessError, to_mnist
 
@@ -303,12 +304,9 @@ def generate(
 
 def save(data: OutsideSet, path: str | Path) -> Path:
     """Write a compressed .npz (images uint8, labels, kinds)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, images=data.images, labels=data.labels, kinds=data.kinds.astype("U8"))
-    tmp.replace(path)
-    return path
+    kinds = data.kinds.astype("U8")
+    return write_atomically(path, lambda fh: np.savez_compressed(fh, images=data.images, labels=data.labels,
+                                                                 kinds=kinds))  # fmt: skip
 
 
 def load(path: str | Path = SHIPPED) -> OutsideSet:

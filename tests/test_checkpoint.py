@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from lib import atomic
 from lib import checkpoint as ck
 from lib.models import LinearConfig, SeedConfig, build_model
 from lib.noise import preset
@@ -31,7 +32,7 @@ def test_round_trip_keeps_weights_configs_history_and_metrics(tmp_path):
     ref = build_model(original.model_config)
     ref.load_state_dict(original.state_dict)
     torch.testing.assert_close(loaded.build()(x), ref.eval()(x))
-    assert not list(tmp_path.glob("*.tmp"))
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left
 
 
 def test_corrupt_file_gives_an_error_naming_the_file(tmp_path):
@@ -82,8 +83,8 @@ def test_failed_write_leaves_previous_file_intact(tmp_path, monkeypatch):
     def boom(*_a, **_k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ck.os, "replace", boom)
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(OSError):
         ck.save(make_ckpt(LinearConfig()), path)
     assert path.read_bytes() == before
-    assert not list(tmp_path.glob("*.tmp"))
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.pt"]  # no temporary file left
