@@ -14,11 +14,11 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from bench import report
-from bench.load_test import Server, Stats, Student, free_port
+from bench.load_test import Server, Stats, Student
+from deploy.serve import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -80,12 +80,7 @@ def server_bench(sessions: int = 10) -> dict[str, float]:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            for _ in range(600):
-                try:
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                        break
-                except OSError:
-                    time.sleep(0.05)
+            wait_healthy(url, 60, proc, every=0.05)  # asked often: the time to ready is one of the figures
             server_ready = time.perf_counter() - t0
             pages = []
             marks: dict[str, float] = {}

@@ -18,10 +18,10 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from tests.e2e.test_browser import ARGS, CHROMIUM, ROOT, free_port
+from deploy.serve import free_port, wait_healthy
+from tests.e2e.test_browser import ARGS, CHROMIUM, ROOT
 
 SETTLED = """() => {
     const app = document.querySelector('[data-testid=stApp]');
@@ -39,12 +39,7 @@ def one_run(browser, root: Path = ROOT) -> dict[str, float]:
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.25)
+        wait_healthy(url, 60, proc)
         time.sleep(5)  # what the server does by itself right after start-up has time to finish
         context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 768})
         page = context.new_page()

@@ -29,7 +29,6 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,18 +42,12 @@ from pathlib import Path
 from typing import Any
 
 import bench
+from deploy.serve import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 OK_STATUSES = (0, 3)  # FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 EARLY_FOR_RERUN = 2  # the script asked for a rerun itself (st.rerun); the result comes with the next run
-
-
-def free_port() -> int:
-    """An unused TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_pids(pid: int) -> list[int]:
@@ -180,7 +173,7 @@ class ClusterServer:
     """N app processes behind nginx (deploy/serve.py), measured as one server: CPU and RSS summed."""
 
     def __init__(self, processes: int, env: dict[str, str] | None = None) -> None:
-        from deploy.serve import Cluster, free_port
+        from deploy.serve import Cluster
 
         fresh = {"CLASSROOM_DATA_DIR": tempfile.mkdtemp(prefix="load_test_")}  # one store the processes share
         self.cluster = Cluster(processes, free_port(), env=fresh | dict(env or {}))

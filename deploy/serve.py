@@ -50,8 +50,8 @@ def nginx_config(
     return text
 
 
-def wait_healthy(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    """Wait until url/_stcore/health answers ok (or the process died, or the time is up)."""
+def wait_healthy(url: str, timeout: float, proc: subprocess.Popen | None = None, every: float = 0.2) -> None:
+    """Wait until url/_stcore/health answers ok (or the process died, or the time is up); ask every `every` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -60,7 +60,7 @@ def wait_healthy(url: str, timeout: float, proc: subprocess.Popen | None = None)
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
                 return
         except OSError:
-            time.sleep(0.2)
+            time.sleep(every)
     raise RuntimeError(f"{url} did not become healthy in {timeout:.0f} s")
 
 

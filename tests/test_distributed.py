@@ -1,7 +1,6 @@
 """torchrun: two real processes on 127.0.0.1 train one model with DistributedDataParallel over gloo."""
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,17 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from deploy.serve import free_port
 from lib import checkpoint as ck
 from lib import distributed
 from lib.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def torchrun(out: Path, *extra: str) -> subprocess.CompletedProcess:
