@@ -17,8 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench import report
+from bench.conv_phases import conv_transpose_as_conv
 from lib.data import load_split
-from lib.models import SeedAutoencoder, SeedConfig, conv_transpose_as_conv, set_dropout_generator
+from lib.models import SeedAutoencoder, SeedConfig, set_dropout_generator
 from lib.noise import add_noise, make_generator, preset, to_unit
 from lib.train import batch_noise
 

@@ -146,7 +146,7 @@ def test_fast_dropout_mask_rate_scale_layout_and_seed():
     ("c_in", "c_out", "k", "s", "h"), [(32, 1, 7, 3, 8), (64, 32, 3, 1, 6), (3, 2, 5, 2, 4), (2, 3, 4, 4, 3)]
 )
 def test_conv_transpose_as_conv_equals_conv_transpose2d(c_in, c_out, k, s, h):
-    from lib.models import conv_transpose_as_conv
+    from bench.conv_phases import conv_transpose_as_conv
 
     g = torch.Generator().manual_seed(0)
     layer = torch.nn.ConvTranspose2d(c_in, c_out, k, s)
