@@ -47,86 +47,63 @@ def _p(*xy: float) -> np.ndarray:
     return np.asarray(xy, dtype=np.float64).reshape(-1, 2)
 
 
+# The ways of writing each digit: each is a list of strokes (points in the unit box; smooth curve?). A variant
+# number picks one, round robin (digit 1: a plain bar, with a flag, with a flag and a foot).
+# fmt: off
+STYLES: dict[int, tuple[list[Stroke], ...]] = {
+    0: ([(_ellipse(0.5, 0.5, 0.3, 0.45, turns=1.05), False)],),
+    1: (
+        [(_p(0.52, 0.05, 0.5, 0.95), False)],
+        [(_p(0.28, 0.3, 0.52, 0.05), False), (_p(0.52, 0.05, 0.5, 0.95), False)],  # the flag
+        [(_p(0.28, 0.3, 0.52, 0.05), False), (_p(0.52, 0.05, 0.5, 0.95), False),
+         (_p(0.3, 0.95, 0.72, 0.95), False)],  # and the foot
+    ),
+    2: (
+        [(_p(0.2, 0.28, 0.38, 0.07, 0.7, 0.1, 0.77, 0.35, 0.5, 0.65, 0.18, 0.94), True),
+         (_p(0.18, 0.94, 0.86, 0.94), False)],
+        [(_p(0.2, 0.28, 0.38, 0.07, 0.7, 0.1, 0.77, 0.35, 0.5, 0.65, 0.18, 0.94), True),
+         (_p(0.18, 0.94, 0.5, 0.86, 0.86, 0.95), True)],  # a wavy base
+    ),
+    3: (
+        [(_p(0.2, 0.14, 0.55, 0.04, 0.8, 0.22, 0.45, 0.47), True),
+         (_p(0.45, 0.47, 0.82, 0.66, 0.68, 0.93, 0.2, 0.88), True)],
+        [(_p(0.18, 0.06, 0.8, 0.06, 0.45, 0.42), False),
+         (_p(0.45, 0.42, 0.82, 0.62, 0.66, 0.93, 0.2, 0.88), True)],  # a flat top
+    ),
+    4: (
+        [(_p(0.62, 0.04, 0.14, 0.66, 0.86, 0.66), False), (_p(0.64, 0.3, 0.64, 0.97), False)],  # closed
+        [(_p(0.22, 0.04, 0.18, 0.56, 0.84, 0.56), False), (_p(0.7, 0.06, 0.7, 0.97), False)],  # open
+    ),
+    5: (
+        [(_p(0.8, 0.05, 0.27, 0.05), False), (_p(0.27, 0.05, 0.22, 0.46), False),
+         (_p(0.22, 0.46, 0.55, 0.38, 0.8, 0.6, 0.66, 0.9, 0.2, 0.87), True)],
+    ),
+    6: ([(_p(0.72, 0.04, 0.38, 0.32, 0.2, 0.68, 0.38, 0.95, 0.74, 0.86, 0.76, 0.6, 0.46, 0.5, 0.22, 0.68), True)],),
+    7: (
+        [(_p(0.14, 0.08, 0.86, 0.08, 0.42, 0.97), False)],
+        [(_p(0.14, 0.08, 0.86, 0.08, 0.42, 0.97), False), (_p(0.32, 0.52, 0.74, 0.5), False)],  # crossbar
+    ),
+    8: (
+        [(_ellipse(0.5, 0.27, 0.24, 0.22, math.pi / 2), False),
+         (_ellipse(0.5, 0.72, 0.3, 0.25, -math.pi / 2), False)],  # two loops
+        [(_p(0.75, 0.15, 0.5, 0.04, 0.25, 0.2, 0.5, 0.47, 0.78, 0.72, 0.5, 0.96, 0.22, 0.72, 0.5, 0.47, 0.74, 0.22),
+          True)],  # one stroke
+    ),
+    9: (
+        [(_ellipse(0.48, 0.3, 0.28, 0.25, 0.0, turns=1.05), False), (_p(0.76, 0.3, 0.74, 0.97), False)],
+        [(_ellipse(0.48, 0.3, 0.28, 0.25, 0.0, turns=1.05), False),
+         (_p(0.76, 0.3, 0.74, 0.72, 0.55, 0.97), True)],  # a curled tail
+    ),
+}
+# fmt: on
+
+
 def skeletons(digit: int, variant: int) -> list[Stroke]:
-    """Stroke paths of one way of writing `digit` (variant chooses among common styles)."""
-    v = variant
-    if digit == 0:
-        return [(_ellipse(0.5, 0.5, 0.3, 0.45, turns=1.05), False)]
-    if digit == 1:
-        strokes = [(_p(0.52, 0.05, 0.5, 0.95), False)]
-        if v % 3 >= 1:
-            strokes.insert(0, (_p(0.28, 0.3, 0.52, 0.05), False))  # the flag
-        if v % 3 == 2:
-            strokes.append((_p(0.3, 0.95, 0.72, 0.95), False))  # the foot
-        return strokes
-    if digit == 2:
-        strokes = [(_p(0.2, 0.28, 0.38, 0.07, 0.7, 0.1, 0.77, 0.35, 0.5, 0.65, 0.18, 0.94), True)]
-        base = _p(0.18, 0.94, 0.86, 0.94) if v % 2 == 0 else _p(0.18, 0.94, 0.5, 0.86, 0.86, 0.95)
-        return [*strokes, (base, v % 2 == 1)]
-    if digit == 3:
-        if v % 2 == 0:
-            return [
-                (_p(0.2, 0.14, 0.55, 0.04, 0.8, 0.22, 0.45, 0.47), True),
-                (_p(0.45, 0.47, 0.82, 0.66, 0.68, 0.93, 0.2, 0.88), True),
-            ]
-        return [
-            (_p(0.18, 0.06, 0.8, 0.06, 0.45, 0.42), False),
-            (_p(0.45, 0.42, 0.82, 0.62, 0.66, 0.93, 0.2, 0.88), True),
-        ]
-    if digit == 4:
-        if v % 2 == 0:
-            return [(_p(0.62, 0.04, 0.14, 0.66, 0.86, 0.66), False), (_p(0.64, 0.3, 0.64, 0.97), False)]
-        return [(_p(0.22, 0.04, 0.18, 0.56, 0.84, 0.56), False), (_p(0.7, 0.06, 0.7, 0.97), False)]
-    if digit == 5:
-        top = _p(0.8, 0.05, 0.27, 0.05)
-        return [
-            (top, False),
-            (_p(0.27, 0.05, 0.22, 0.46), False),
-            (_p(0.22, 0.46, 0.55, 0.38, 0.8, 0.6, 0.66, 0.9, 0.2, 0.87), True),
-        ]
-    if digit == 6:
-        return [(_p(0.72, 0.04, 0.38, 0.32, 0.2, 0.68, 0.38, 0.95, 0.74, 0.86, 0.76, 0.6, 0.46, 0.5, 0.22, 0.68), True)]
-    if digit == 7:
-        strokes = [(_p(0.14, 0.08, 0.86, 0.08, 0.42, 0.97), False)]
-        if v % 2 == 1:
-            strokes.append((_p(0.32, 0.52, 0.74, 0.5), False))  # the continental crossbar
-        return strokes
-    if digit == 8:
-        if v % 2 == 0:
-            return [
-                (_ellipse(0.5, 0.27, 0.24, 0.22, math.pi / 2), False),
-                (_ellipse(0.5, 0.72, 0.3, 0.25, -math.pi / 2), False),
-            ]
-        return [
-            (
-                _p(
-                    0.75,
-                    0.15,
-                    0.5,
-                    0.04,
-                    0.25,
-                    0.2,
-                    0.5,
-                    0.47,
-                    0.78,
-                    0.72,
-                    0.5,
-                    0.96,
-                    0.22,
-                    0.72,
-                    0.5,
-                    0.47,
-                    0.74,
-                    0.22,
-                ),
-                True,
-            )
-        ]
-    if digit == 9:
-        loop = (_ellipse(0.48, 0.3, 0.28, 0.25, 0.0, turns=1.05), False)
-        tail = _p(0.76, 0.3, 0.74, 0.97) if v % 2 == 0 else _p(0.76, 0.3, 0.74, 0.72, 0.55, 0.97)
-        return [loop, (tail, v % 2 == 1)]
-    raise ValueError(f"no skeleton for {digit!r}")
+    """Stroke paths of one way of writing `digit` (variant chooses among its styles, round robin)."""
+    if digit not in STYLES:
+        raise ValueError(f"no skeleton for {digit!r}")
+    styles = STYLES[digit]
+    return [(points.copy(), smooth) for points, smooth in styles[variant % len(styles)]]
 
 
 def catmull_rom(points: np.ndarray, samples_per_segment: int = 24) -> np.ndarray:
