@@ -81,9 +81,9 @@ index = c1.number_input(
 )
 kind = c2.radio(f.t("noise.kind"), ["gaussian", "speckle"], horizontal=True, key="keep_compare_kind", persist_state="session",
                 format_func=lambda k: f.t("noise.kind." + k))  # fmt: skip
-shipped = {key: loaded.model for key, loaded in f.models.items() if key.startswith("shipped:")}
+shipped = {key: loaded.model for key, loaded in f.models.items() if loaded.source == "shipped"}
 images = example_row(group, kind, int(index), tuple(shipped), tuple(shipped.values()))
-titles = [f.t("lab.original"), label("noisy"), *(label(key.split(":", 1)[1]) for key in shipped)]
+titles = [f.t("lab.original"), label("noisy"), *(label(f.models[key].label) for key in shipped)]
 titles += [label(name) for name in baselines.BASELINES]
 subject = a11y.digit(f.lang, int(digits.labels[int(index)]), int(index))
 alts = row_alts(f, subject, a11y.noise_words(f.lang, preset(group), kind, group), titles[2:])

@@ -46,7 +46,7 @@ if f.model is None:
     st.stop()
 
 indices = example_indices(count, st.session_state["keep_lab_pick"], len(digits))
-if f.model.key.startswith("shipped:"):  # the same picture for everybody with these settings: computed once
+if f.model.source == "shipped":  # the same picture for everybody with these settings: computed once
     result = cache.lab_triples(f.model.key, f.model.model, tuple(int(i) for i in indices), noise, int(seed))
 else:
     result = make_triples(f.model.model, digits.images[indices], noise, int(seed), cache.device())

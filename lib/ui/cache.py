@@ -39,6 +39,16 @@ class LoadedModel:
     model: nn.Module
     name: str = ""  # a workspace model's display name (shipped models are named by their file)
 
+    @property
+    def source(self) -> str:
+        """Where it comes from: "shipped" (a file in weights/), "workspace" (kept) or "session" (this tab only)."""
+        return self.key.split(":", 1)[0]
+
+    @property
+    def label(self) -> str:
+        """Its own name: the display name, else the key's part after the source (a shipped file's stem)."""
+        return self.name or self.key.split(":", 1)[-1]
+
 
 @st.cache_resource(show_spinner=False)
 def test_digits() -> Digits:

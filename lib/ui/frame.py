@@ -128,9 +128,9 @@ def model_label(loaded: cache.LoadedModel, lang: str) -> str:
     """Full description: architecture, training noise group and file/session name (the picker's help)."""
     arch = t(f"model.{loaded.checkpoint.model_config.name}", lang)
     noise = t(f"group.{_noise_group(loaded)}", lang)
-    source, name = loaded.key.split(":", 1)
     # a session model may be named after an uploaded file: shown as text, never as Markdown (the help renders it)
-    suffix = name if source == "shipped" else t("sidebar.session_model", lang, name=markdown_text(loaded.name or name))
+    shipped = loaded.source == "shipped"
+    suffix = loaded.label if shipped else t("sidebar.session_model", lang, name=markdown_text(loaded.label))
     return f"{arch} · {noise} ({suffix})"
 
 
@@ -139,7 +139,7 @@ def short_model_labels(models: dict[str, cache.LoadedModel], lang: str) -> dict[
     labels: dict[str, str] = {}
     mine = 0
     for key, loaded in models.items():
-        if key.startswith("shipped:"):
+        if loaded.source == "shipped":
             arch = loaded.checkpoint.model_config.name
             short_key = f"model.short.{arch}"
             name = t(short_key, lang) if short_key in table(lang) else t(f"model.{arch}", lang)

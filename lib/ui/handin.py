@@ -49,9 +49,9 @@ def class_code() -> str:
 def report_models(f: Frame) -> list[ModelInfo]:
     """Every model the page can show, under the names its outputs carry, with the student's own marked as such."""
     infos = []
-    for key, loaded in f.models.items():
+    for loaded in f.models.values():
         label = short_label(f, loaded)
-        own = None if key.startswith("shipped:") else (getattr(loaded, "name", "") or key.split(":", 1)[1])
+        own = None if loaded.source == "shipped" else loaded.label
         infos.append(model_info(label, loaded.checkpoint, f.lang, own_name=own))
     return infos
 

@@ -230,7 +230,7 @@ def short_label(f: Frame, loaded) -> str:
 def comparison_models(f: Frame) -> dict[str, object]:
     """The selected model first, then the modern U-Net beside it, then the other shipped ones, by display name."""
     chosen = {f.name(f.model.key): f.model.model} if f.model else {}
-    shipped = [(key, loaded) for key, loaded in f.models.items() if key.startswith("shipped:")]
+    shipped = [(key, loaded) for key, loaded in f.models.items() if loaded.source == "shipped"]
     shipped.sort(key=lambda item: item[1].checkpoint.model_config.name != "bfunet")  # stable: otherwise by name
     for key, loaded in shipped:
         if f.model is None or key != f.model.key:
