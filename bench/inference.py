@@ -16,11 +16,11 @@ import torch
 from bench import report
 from lib import checkpoint as ckpt_io
 from lib.data import load_split
-from lib.train import cleaned
+from lib.inference import cleaned
 
 
 def measure(path: Path, images: torch.Tensor, repeats: int) -> dict[str, float]:
-    """Median over `repeats` passes of lib.train.cleaned over the images, in ms per image."""
+    """Median over `repeats` passes of lib.inference.cleaned over the images, in ms per image."""
     model = ckpt_io.load(path).build("cpu")
     noisy = images.float().numpy() / 255.0  # (N, 28, 28)
     cleaned(model, noisy[:1000])  # warm-up: first-call allocations and kernel selection

@@ -24,10 +24,11 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
 from lib.data import load_split, train_val_split
+from lib.inference import predict
 from lib.metrics import psnr
 from lib.models import SeedAutoencoder, SeedConfig
 from lib.noise import NoiseConfig, make_generator, preset
-from lib.train import FAST, SCHEDULES, Progress, TrainConfig, predict, recipe, train
+from lib.train import FAST, SCHEDULES, Progress, TrainConfig, recipe, train
 
 TARGET_GAUSSIAN = 26.0
 TARGET_SPECKLE = 22.5

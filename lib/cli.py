@@ -19,11 +19,12 @@ from lib.baselines import BASELINES, SLOW_BASELINES
 from lib.data import load_split, train_val_split
 from lib.device import DEVICE_CHOICES, pick_device
 from lib.evaluate import clean_test_set, eval_digits, evaluate_baseline, evaluate_model, evaluate_noisy, noisy_test_set
+from lib.inference import cleaned
 from lib.models import REGISTRY
 from lib.noise import NOISE_KINDS, NoiseConfig, add_noise, make_generator, preset, to_unit
 from lib.preprocess import MAX_UPLOAD_BYTES, PreprocessError, open_image, to_mnist
 from lib.safe_names import clean_name, csv_cell, file_part
-from lib.train import SCHEDULES, Progress, cleaned, recipe, train
+from lib.train import SCHEDULES, Progress, recipe, train
 
 EVAL_KINDS = ("gaussian", "speckle")
 

@@ -11,9 +11,9 @@ from torch import nn
 from lib.baselines import BASELINES, SLOW_BASELINES
 from lib.data import Digits
 from lib.evaluate import evaluate_baseline, evaluate_model, evaluate_noisy, noisy_test_set
+from lib.inference import cleaned
 from lib.metrics import psnr
 from lib.noise import NoiseConfig, preset
-from lib.train import cleaned
 
 KINDS = ("gaussian", "speckle")
 # Start just above zero: with no noise the noisy input is perfect and its PSNR is capped at 100 dB.

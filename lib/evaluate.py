@@ -10,8 +10,8 @@ from torch import nn
 
 from lib import baselines, metrics
 from lib.data import Digits, load_split
+from lib.inference import cleaned
 from lib.noise import NoiseConfig, add_noise, make_generator, to_unit
-from lib.train import cleaned
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from lib import metrics
+from lib.inference import cleaned
 from lib.noise import NoiseConfig, add_noise, make_generator, mix_mask
-from lib.train import cleaned
 
 
 @dataclass(frozen=True)

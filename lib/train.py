@@ -17,6 +17,7 @@ from torch import nn
 from lib import distributed
 from lib.checkpoint import Checkpoint
 from lib.data import Digits
+from lib.inference import predict
 from lib.metrics import psnr
 from lib.models import build_model, default_config, set_dropout_generator
 from lib.noise import NoiseConfig, add_noise, make_generator, mix_mask, to_unit
@@ -143,18 +144,6 @@ class ValidationSet:
         mask = mix_mask(len(digits), g) if noise.kind == "mix" else torch.full((len(digits),), noise.kind == "gaussian")
         noisy = add_noise(clean, noise, g, gaussian_mask=mask)
         return cls(to_unit(clean).unsqueeze(1).to(device), to_unit(noisy).unsqueeze(1).to(device), mask)
-
-
-@torch.no_grad()
-def predict(model: nn.Module, noisy: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """Model output for (N, 1, 28, 28) inputs, in eval mode, batched (channels-last, as Checkpoint.build lays out weights)."""
-    model.eval()
-    batches = (
-        noisy[i : i + batch_size].contiguous(memory_format=torch.channels_last)
-        for i in range(0, noisy.shape[0], batch_size)
-    )
-    outs = [model(batch) for batch in batches]
-    return torch.cat(outs).float() if outs else noisy.new_zeros(noisy.shape)
 
 
 def validate(model: nn.Module, val: ValidationSet) -> dict[str, float]:
@@ -403,12 +392,3 @@ def history_csv(history: list[dict[str, float]]) -> str:
     for row in history:
         lines.append(",".join("" if k not in row else f"{row[k]:.6g}" for k in columns))
     return "\n".join(lines) + "\n"
-
-
-def cleaned(model: nn.Module, noisy_unit: np.ndarray, device: torch.device | str = "cpu") -> np.ndarray:
-    """Denoise (N, 28, 28) or (28, 28) float images in model units; same shape out."""
-    arr = np.asarray(noisy_unit, dtype=np.float32)
-    single = arr.ndim == 2
-    x = torch.from_numpy(arr.reshape(-1, 1, 28, 28)).to(device)  # (N, 1, 28, 28)
-    out = predict(model, x).cpu().numpy().reshape(-1, 28, 28)
-    return out[0] if single else out

@@ -7,10 +7,11 @@ from torch import nn
 
 from lib import checkpoint as ck
 from lib.data import train_val_split
+from lib.inference import cleaned
 from lib.metrics import psnr
 from lib.models import BiasFreeUNetConfig, build_model, config_from_dict, config_to_dict, count_parameters
 from lib.noise import make_generator, preset
-from lib.train import TrainConfig, cleaned, train
+from lib.train import TrainConfig, train
 
 
 def expected_parameters(c: int) -> int:

@@ -7,8 +7,8 @@ import streamlit as st
 from torch import nn
 
 from lib import baselines
+from lib.inference import cleaned
 from lib.noise import add_noise, make_generator, preset
-from lib.train import cleaned
 from lib.ui import cache
 
 

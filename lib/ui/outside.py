@@ -13,10 +13,10 @@ import torch
 from lib import a11y
 from lib.compare import BEYOND_MODELS, SECTION5_MODELS, pick
 from lib.i18n import format_number
+from lib.inference import cleaned
 from lib.metrics import psnr
 from lib.noise import add_noise, make_generator, preset
 from lib.safe_names import markdown_text
-from lib.train import cleaned
 from lib.ui import cache
 from lib.ui.frame import Frame
 from lib.ui.widgets import TILE, method_label, row_alts, teacher_note, upscale
