@@ -301,6 +301,17 @@ class Store:
             yield session
 
     @staticmethod
+    def _put(session: Session, table: Any, workspace_id: str, key: str, **values: Any) -> None:
+        """Insert or update the row (workspace_id, key) of a keyed table (texts, settings), stamped now."""
+        row = session.get(table, (workspace_id, key))
+        if row is None:
+            session.add(table(workspace_id=workspace_id, key=key, updated_at=s.utcnow(), **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = s.utcnow()
+
+    @staticmethod
     def _lock_workspace(session: Session, workspace_id: str) -> s.Workspace:
         """The workspace row, locked for this transaction (PostgreSQL; SQLite's IMMEDIATE lock covers it)."""
         row = session.scalars(select(s.Workspace).where(s.Workspace.id == workspace_id).with_for_update()).first()
@@ -652,11 +663,7 @@ class Store:
         """Keep a text the student wrote (conclusions), replacing the earlier one under `key`."""
         with self._write() as session:
             self._lock_workspace(session, workspace_id)
-            row = session.get(s.Text, (workspace_id, key))
-            if row is None:
-                session.add(s.Text(workspace_id=workspace_id, key=key, body=body, updated_at=s.utcnow()))
-            else:
-                row.body, row.updated_at = body, s.utcnow()
+            self._put(session, s.Text, workspace_id, key, body=body)
 
     def texts(self, workspace_id: str) -> dict[str, str]:
         """Every text of the workspace by key."""
@@ -671,11 +678,7 @@ class Store:
         with self._write() as session:
             self._lock_workspace(session, workspace_id)
             for key, value in values.items():
-                row = session.get(s.Setting, (workspace_id, key))
-                if row is None:
-                    session.add(s.Setting(workspace_id=workspace_id, key=key, value=value, updated_at=s.utcnow()))
-                else:
-                    row.value, row.updated_at = value, s.utcnow()
+                self._put(session, s.Setting, workspace_id, key, value=value)
 
     def settings(self, workspace_id: str) -> dict[str, Any]:
         """The workspace's remembered choices."""
