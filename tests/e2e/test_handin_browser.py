@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-import time
-import urllib.request
 import zipfile
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from deploy.serve import free_port
 from lib.i18n import t
-from tests.e2e.test_browser import ARGS, CHROMIUM, ROOT, draw_seven, free_port
+from tests.e2e.server import start_streamlit, stop_streamlit
+from tests.e2e.test_browser import ARGS, CHROMIUM, draw_seven
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "учитель-2026"
@@ -29,28 +27,11 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("handin")
     env = {**__import__("os").environ, "CLASSROOM_DATA_DIR": str(folder), "CLASSROOM_TEACHER_PASSWORD": PASSWORD}
     env.pop("CLASSROOM_DB_URL", None)
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    log = folder / "streamlit.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
+    proc = start_streamlit(port, folder / "streamlit.log", env)
     try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.25)
-        else:
-            raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_streamlit(proc)
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +18,13 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from deploy.serve import free_port
 from lib.i18n import t
 from lib.store import Store
-from tests.e2e.test_browser import ARGS, CHROMIUM, draw_seven, free_port
+from tests.e2e.server import start_streamlit, stop_streamlit
+from tests.e2e.test_browser import ARGS, CHROMIUM, draw_seven
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Server:
@@ -40,17 +39,7 @@ class Server:
     def start(self) -> None:
         env = os.environ | {"CLASSROOM_DATA_DIR": str(self.data_dir)} | self.extra_env
         env.pop("CLASSROOM_DB_URL", None)
-        cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-        with open(self.log, "a") as out:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.25)
-        raise RuntimeError(f"streamlit did not start:\n{self.log.read_text()}")
+        self.proc = start_streamlit(self.port, self.log, env)
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -58,12 +47,7 @@ class Server:
         self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_streamlit(self.proc)
 
 
 @pytest.fixture

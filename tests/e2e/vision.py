@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
+from deploy.serve import free_port
 from lib.data import load_split
 from lib.i18n import t
-from tests.e2e.test_browser import ARGS, CHROMIUM, ROOT, free_port
+from tests.e2e.server import start_streamlit
+from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.e2e.test_walk import PAGES, settle
 
 KINDS = ("deuteranopia", "protanopia", "tritanopia", "achromatopsia")
@@ -32,18 +31,7 @@ KINDS = ("deuteranopia", "protanopia", "tritanopia", "achromatopsia")
 def start_server() -> tuple[subprocess.Popen, str]:
     """A streamlit server of this checkout on a free port, once it answers."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.25)
-    proc.terminate()
-    raise RuntimeError("streamlit did not start")
+    return start_streamlit(port), f"http://127.0.0.1:{port}"
 
 
 def prepare(page, key: str, lang: str, photo: Path) -> None:
