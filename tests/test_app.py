@@ -173,15 +173,21 @@ def test_compare_group_switch_changes_the_table():
     assert not first.equals(at.dataframe[0].value)
 
 
-def test_tiny_training_run_joins_the_model_picker():
-    at = page("app_pages/train.py")
-    no_exception(at)
+def train_tiny(at: AppTest):
+    """On the Train page: one epoch over 500 digits, started with Start and waited for; returns the done job."""
     at.slider(key="keep_train_subset").set_value(500).run()
     at.number_input(key="keep_train_epochs").set_value(1).run()
     at.button(key="train_start").click().run()
     job = at.session_state["train_job"]
     job.join(timeout=120)
     assert job.state == "done", job.summary()
+    return job
+
+
+def test_tiny_training_run_joins_the_model_picker():
+    at = page("app_pages/train.py")
+    no_exception(at)
+    job = train_tiny(at)
     mine = t("sidebar.my_model", "en", n=1)
     deadline = time.time() + 30
     while time.time() < deadline:

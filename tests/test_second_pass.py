@@ -8,7 +8,7 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 
 from lib.i18n import slug, t
-from tests.test_app import app, no_exception, open_tab
+from tests.test_app import app, no_exception, open_tab, train_tiny
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
@@ -37,12 +37,7 @@ def test_a_psnr_gain_on_group_b_points_up_in_green():
 def test_a_trained_model_has_one_name_in_the_picker_the_message_the_columns_and_the_files():
     at = app("ru")
     at.switch_page("app_pages/train.py").run()
-    at.slider(key="keep_train_subset").set_value(500).run()
-    at.number_input(key="keep_train_epochs").set_value(1).run()
-    at.button(key="train_start").click().run()
-    job = at.session_state["train_job"]
-    job.join(timeout=120)
-    assert job.state == "done", job.summary()
+    train_tiny(at)
     mine = t("sidebar.my_model", "ru", n=1)
     deadline = time.time() + 30
     while time.time() < deadline and not at.success:
