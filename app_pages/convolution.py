@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import convolution as cv
-from lib.i18n import LANGUAGES, t
+from lib.i18n import LANGUAGES, t, true_minus
 from lib.preprocess import IMAGE_TYPES, PreprocessError, open_image, to_gray
 from lib.ui import cache, plots
 from lib.ui.frame import frame
@@ -237,7 +237,7 @@ if tabs[4].open:  # only the open tab is computed and sent
                      hide_index=True)  # fmt: skip
         if sep.separable:
             st.success(f.t("conv.separable"))
-            scale = "" if sep.scale == 1 else str(Fraction(sep.scale).limit_denominator(256)).replace("-", "−") + " · "
+            scale = "" if sep.scale == 1 else true_minus(str(Fraction(sep.scale).limit_denominator(256))) + " · "
             vec = (
                 "("
                 + sep_mark.join(cv.number(v, 3, dec) for v in sep.column)

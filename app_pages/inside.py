@@ -17,6 +17,7 @@ from lib.anatomy import (
     tile,
 )
 from lib.convolution import transposed_coverage, transposed_overlap
+from lib.i18n import true_minus
 from lib.noise import add_noise, make_generator
 from lib.ui import cache
 from lib.ui.frame import frame, preset_name
@@ -53,7 +54,7 @@ table = pd.DataFrame(
             f.t("inside.col_op"): re.sub(r"(\d)\.(\d)", rf"\1{decimal}\2", r.operation),  # "Dropout(p=0,2)"
             f.t("inside.col_shape"): " × ".join(map(str, r.output_shape)),
             f.t("inside.col_params"): f.num(r.parameters, ",d"),
-            f.t("inside.col_formula"): r.formula.replace("-", "−"),
+            f.t("inside.col_formula"): true_minus(r.formula),
         }
         for r in rows
     ]

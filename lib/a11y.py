@@ -32,7 +32,7 @@ def noise_words(lang: str, noise: NoiseConfig, kind: str | None = None, group: s
     if kind == "speckle":
         params = t("alt.noise.speckle", lang, s=noise.speckle)
     else:
-        params = t("alt.noise.gaussian", lang, mean=noise.mean, var=noise.var).replace("-", "−")
+        params = t("alt.noise.gaussian", lang, mean=noise.mean, var=noise.var)
     if group in ("A", "B"):
         params = f"{params}, {t(f'group.{group}', lang)}"
     return f"{t(f'noise.kind.{kind}', lang)} ({params})"

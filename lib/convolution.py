@@ -13,6 +13,8 @@ from math import gcd
 
 import numpy as np
 
+from lib.i18n import true_minus
+
 Pair = tuple[int, int]
 
 # Fig. 2 of the textbook: the 5×5 input tensor and the sharpen kernel of eq. (11).
@@ -300,7 +302,7 @@ def number(value: float, digits: int = 4, decimal: str = ".") -> str:
     """
     value = round(float(value), 10) + 0.0  # -0.0 and float dust like -1e-17 become 0
     text = f"{value:.{digits}g}"
-    return text.replace("-", "−").replace(".", decimal)
+    return true_minus(text).replace(".", decimal)
 
 
 def signed_sum(values: list[float], decimal: str = ".") -> str:

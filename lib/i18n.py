@@ -93,6 +93,11 @@ def plural(n: float, lang: str, *forms: str) -> str:
     return forms[min(order.index(category), len(forms) - 1)]
 
 
+def true_minus(text: str) -> str:
+    """Text whose hyphen-minus signs become the true minus sign U+2212 ("−5"), for what a person reads."""
+    return text.replace("-", MINUS)
+
+
 def format_number(value: float, lang: str, spec: str = "", minus: str = MINUS) -> str:
     """A number formatted by a Python format spec, then written with the language's separators and minus sign.
 
@@ -117,7 +122,7 @@ class _Formatter(string.Formatter):
         if format_spec.startswith(PLURAL_SPEC):
             return plural(value, self.lang, *format_spec[len(PLURAL_SPEC) :].split("|"))  # type: ignore[arg-type]
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return format_number(value, self.lang, format_spec) if format_spec else str(value).replace("-", MINUS)
+            return format_number(value, self.lang, format_spec) if format_spec else true_minus(str(value))
         return super().format_field(value, format_spec)
 
 

@@ -116,3 +116,12 @@ def test_device_line_is_translated_with_plural_threads():
     ru = describe_device(torch.device("cpu"), "ru")
     assert ru == f"CPU · {threads} {plural(threads, 'ru', 'поток', 'потока', 'потоков')}"
     assert "thread" in describe_device(torch.device("cpu"), "en")
+
+
+def test_true_minus_writes_every_sign_of_text_a_person_reads():
+    from lib.i18n import MINUS, true_minus
+
+    assert true_minus("-5 - 3") == f"{MINUS}5 {MINUS} 3"
+    assert true_minus("0,5") == "0,5"
+    # The template path and the explicit helper agree: a negative number without a spec gets the same sign.
+    assert fill("{n}", "ru", n=-7) == true_minus("-7")

@@ -114,8 +114,8 @@ def png(image: np.ndarray, factor: int = TILE_FACTOR) -> bytes:
 
 
 def number(value: float, lang: str, spec: str = "g") -> str:
-    """A parameter as the language writes it, with a true minus sign."""
-    return format_number(value, lang, spec).replace("-", "−")
+    """A parameter as the language writes it, with a true minus sign (format_number's own)."""
+    return format_number(value, lang, spec)
 
 
 def noise_text(noise: AppliedNoise | None, lang: str, source: str = "photo") -> str:

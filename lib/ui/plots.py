@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from lib.i18n import true_minus
 from lib.ui.cache import plotly_ready
 
 # One colour-blind-safe diverging scale for every signed grid (kernels, convolution results, differences):
@@ -45,7 +46,7 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
     values = np.asarray(values, dtype=float)
     h, w = values.shape
     # + 0.0 turns -0.0 (and rounded float dust) into 0, so no "-0" is written; NaN: not computed yet
-    text = [["" if np.isnan(v) else fmt.format(round(v, 4) + 0.0).replace("-", "−") for v in row] for row in values]
+    text = [["" if np.isnan(v) else true_minus(fmt.format(round(v, 4) + 0.0)) for v in row] for row in values]
     shapes = []
     for r, c in highlight or []:
         r, c = r - offset[0], c - offset[1]

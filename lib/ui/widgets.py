@@ -195,7 +195,7 @@ def histogram_table(f: Frame, raw: np.ndarray, bins: int = 12) -> pd.DataFrame:
     edges = np.unique(np.concatenate([np.linspace(lo, 0, 3), np.linspace(0, 255, bins + 1), np.linspace(255, hi, 3)]))
     before, _ = np.histogram(values, edges)
     after, _ = np.histogram(np.clip(values, 0, 255), edges)
-    ranges = [f"{f.num(a, '.0f')} … {f.num(b, '.0f')}".replace("-", "−") for a, b in zip(edges[:-1], edges[1:])]
+    ranges = [f"{f.num(a, '.0f')} … {f.num(b, '.0f')}" for a, b in zip(edges[:-1], edges[1:])]
     return pd.DataFrame({f.t("lab.hist_x"): ranges, f.t("lab.hist_before"): before, f.t("lab.hist_after"): after})
 
 
