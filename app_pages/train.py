@@ -16,7 +16,7 @@ from lib.presets import Preset, changed, presets
 from lib.safe_names import clean_name, markdown_text
 from lib.store import ACTIVE, StoreError, TrainingInfo
 from lib.train import SCHEDULES, history_csv, recipe
-from lib.ui import cache, workspace
+from lib.ui import cache, server, workspace
 from lib.ui.frame import PENDING_MODEL, add_session_model, frame
 from lib.ui.my_models import models_panel
 from lib.ui.plots import number_style
@@ -63,7 +63,7 @@ with left:
     )
     with st.expander(f.t("noise.header"), expanded=False):
         noise = noise_controls(f, "train")
-    cap = cache.training_setting("max_images")
+    cap = server.training_setting("max_images")
     PRESETS = presets(cap)
     PRESET_KEYS = {"epochs": "keep_train_epochs", "lr": "keep_train_lr", "batch_size": "keep_train_batch",
                    "stop_loss": "keep_train_stop", "schedule": "keep_train_schedule", "subset": "keep_train_subset",
@@ -130,7 +130,7 @@ with left:
               "schedule": schedule, "subset": int(subset), "fresh_noise": bool(fresh)}  # fmt: skip
     preset_caption.caption(preset_text(chosen, changed(chosen, values)))
 
-    queue = cache.training_queue()
+    queue = server.training_queue()
     planned = int(epochs) * int(subset)
     too_long = planned > cap and not busy
     if too_long:
@@ -165,7 +165,7 @@ with left:
                                 cache.device(), number=number)  # fmt: skip
             else:  # the store is unreachable: a training of this session only
                 job = TrainingJob(config, noise, train_part, val_part, queue, cache.device(),
-                                  owner=cache.current_session_id(), name=name)  # fmt: skip
+                                  owner=server.current_session_id(), name=name)  # fmt: skip
                 job.start()
         except StoreError as exc:  # another tab's training runs, or no room for one more model
             st.error(exc.text(f.lang))
@@ -239,7 +239,7 @@ def interrupted_panel() -> None:
             train_part, val_part = train_val_split(cache.train_digits(), 1000)
             config, noise = settings_configs(info.settings)
             try:
-                resumed = start_job(store, ws, config, noise, train_part, val_part, cache.training_queue(), registry,
+                resumed = start_job(store, ws, config, noise, train_part, val_part, server.training_queue(), registry,
                                     name, cache.device(), resume_training=info.id)  # fmt: skip
             except StoreError as exc:
                 st.error(exc.text(f.lang))
@@ -279,7 +279,7 @@ def foreign_panel() -> None:
 
 def show_status(job: TrainingJob) -> None:
     """Where the job is, right under Start: its place in the queue, or the progress bar with the ETA and speed."""
-    queue = cache.training_queue()
+    queue = server.training_queue()
     info = queue.info(job)
     if job.state == "queued" and info.place:  # (place 0: it got its slot just now)
         st.warning(f.t("load.queued", place=info.place, running=info.running, capacity=info.capacity,

@@ -208,9 +208,9 @@ def test_a_third_training_waits_in_the_queue_with_its_place_and_can_cancel(train
     from lib.jobs import TrainingJob
     from lib.noise import preset
     from lib.train import TrainConfig
-    from lib.ui import cache
+    from lib.ui import server
 
-    queue = cache.training_queue()  # the same server-wide queue the page uses
+    queue = server.training_queue()  # the same server-wide queue the page uses
     small = Digits(train_digits.images[:2000], train_digits.labels[:2000])
     others = [TrainingJob(TrainConfig(epochs=50, stop_loss=0, seed=i), preset("B"), small, small, queue)
               for i in range(queue.capacity)]  # fmt: skip

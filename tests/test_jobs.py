@@ -294,10 +294,10 @@ def test_train_page_shows_the_expected_time_greys_out_start_and_shows_progress_a
 
 
 def test_the_teachers_settings_come_from_the_environment(monkeypatch):
-    from lib.ui import cache
+    from lib.ui import server
 
-    assert cache.training_setting("max_images") == cache.TRAINING_DEFAULTS["max_images"]
+    assert server.training_setting("max_images") == server.TRAINING_DEFAULTS["max_images"]
     monkeypatch.setenv("CLASSROOM_TRAIN_MAX_IMAGES", "7000000")
     monkeypatch.setenv("CLASSROOM_TRAIN_PARALLEL", "not a number")
-    assert cache.training_setting("max_images") == 7_000_000
-    assert cache.training_setting("parallel") == cache.TRAINING_DEFAULTS["parallel"]
+    assert server.training_setting("max_images") == 7_000_000
+    assert server.training_setting("parallel") == server.TRAINING_DEFAULTS["parallel"]

@@ -93,7 +93,7 @@ def train_captions(at) -> str:
 
 def test_the_textbook_preset_sets_and_states_every_field_and_says_where_it_departs():
     from lib.presets import SUBSET, presets
-    from lib.ui.cache import training_setting
+    from lib.ui.server import training_setting
 
     at = app("ru")
     at.switch_page("app_pages/train.py").run()
@@ -142,7 +142,8 @@ def test_the_time_estimate_comes_from_this_server_s_measured_speed(train_digits)
 
 def test_the_train_page_states_the_time_the_measured_speed_gives():
     from lib.i18n import format_duration
-    from lib.ui.cache import training_queue, training_speed
+    from lib.ui.cache import training_speed
+    from lib.ui.server import training_queue
 
     at = app("ru")
     at.switch_page("app_pages/train.py").run()

@@ -180,13 +180,13 @@ def test_teacher_stops_a_training_of_this_server_and_a_stored_one(fresh_store, t
     from lib.jobs import TrainingJob
     from lib.noise import NoiseConfig
     from lib.train import recipe
-    from lib.ui import cache
+    from lib.ui import server
 
     ids = seed(fresh_store, 1, 1, np.random.default_rng(4))
     stored = fresh_store.create_training(ids[0], settings={"train": {"model": "seed", "lr": 0.01, "batch_size": 64}},
                                          epochs_total=3, check_room=False)  # fmt: skip
     fresh_store.update_training(stored.id, status="running")
-    queue = cache.training_queue()
+    queue = server.training_queue()
     job = TrainingJob(recipe("classroom", model="seed", epochs=1, limit=100), NoiseConfig(), test_digits,
                       test_digits, queue)  # fmt: skip
     job.state = "queued"
@@ -218,7 +218,7 @@ def test_class_settings_are_saved_in_the_store(fresh_store, monkeypatch):
     saved = fresh_store.class_settings()
     assert saved["course"] == "Нейронные сети" and saved["training_max_images"] == 120_000
     assert saved["expiry_days"] == 14
-    from lib.ui.cache import training_setting
+    from lib.ui.server import training_setting
 
     assert training_setting("max_images") == 120_000  # the training page's cap follows the teacher's setting
 

@@ -24,7 +24,7 @@ from lib.teacher import (
     password_matches,
     safe_file_part,
 )
-from lib.ui import cache
+from lib.ui import cache, server
 from lib.ui.frame import Frame
 from lib.ui.handin import CLASS_PARAM, escape, store, when
 
@@ -217,7 +217,7 @@ def stop_training(db: Store, training_id: int) -> bool:
     """Ask a stored training to stop (its runner reads stop_reason) and stop it here if this process runs it."""
     db.update_training(training_id, stop_reason="teacher")
     stopped = False
-    for job in cache.training_queue().jobs():
+    for job in server.training_queue().jobs():
         if getattr(job, "training_id", None) == training_id:
             job.stop("teacher")
             stopped = True
@@ -228,7 +228,7 @@ def render_board(f: Frame, db: Store, rows: list[ClassRow]) -> None:
     """Every training of the class: settings → PSNR, digits seen, time; a chart made to be projected."""
     trainings = [board_row(tr) for r in rows for tr in db.trainings(r.workspace_id)]
     trainings.sort(key=lambda b: b.created_at)
-    live = cache.training_queue().jobs()
+    live = server.training_queue().jobs()
     if live:
         st.subheader(f.t("teacher.running_here", n=len(live)))
         for n, job in enumerate(live, 1):
