@@ -12,8 +12,8 @@ from lib.noise import preset
 from lib.ui import cache
 from lib.ui.examples import example_row
 from lib.ui.frame import frame
-from lib.ui.outside import render_section5_outside
 from lib.ui.plots import grouped_bars, line_chart
+from lib.ui.section5 import render_section5_outside
 from lib.ui.widgets import chart_table, image_strip, method_label, row_alts, teacher_note
 
 RESULTS = cache.WEIGHTS_DIR / "compare.json"

@@ -12,7 +12,7 @@ from lib.store import StoreError
 from lib.store.items import cleaned_to_record
 from lib.ui import cache, drawing, workspace
 from lib.ui.frame import frame
-from lib.ui.outside import remember_digit
+from lib.ui.section5 import remember_digit
 from lib.ui.style import CANVAS_BOX, canvas_side, column_width
 from lib.ui.widgets import comparison_models, noise_controls, render_cleaned, render_steps
 

@@ -21,8 +21,8 @@ from lib.i18n import true_minus
 from lib.noise import add_noise, make_generator
 from lib.ui import cache
 from lib.ui.frame import frame, preset_name
-from lib.ui.outside import render_unet_inside
 from lib.ui.plots import overlap_map
+from lib.ui.section5 import render_unet_inside
 from lib.ui.widgets import chart_table, noise_controls, upscale
 
 f = frame("page.inside")

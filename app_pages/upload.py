@@ -18,7 +18,7 @@ from lib.store.items import record_to_cleaned
 from lib.ui import cache, workspace
 from lib.ui.frame import frame
 from lib.ui.handin import render_report_panel
-from lib.ui.outside import remember_digit
+from lib.ui.section5 import remember_digit
 from lib.ui.uploads import file_uploader
 from lib.ui.widgets import comparison_models, noise_controls, number_slider, render_cleaned, render_steps
 

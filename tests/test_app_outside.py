@@ -12,7 +12,7 @@ from PIL import Image
 from lib import outside
 from lib.i18n import t
 from lib.safe_names import markdown_text
-from lib.ui.outside import MY_DIGITS, RESULTS
+from lib.ui.section5 import MY_DIGITS, RESULTS
 from tests.test_app import image_urls, no_exception, page
 
 

@@ -1,4 +1,4 @@
-"""Outside digits in the app: the session's own digits, section 5 on them (Figs. 9–10), the U-Net's insides."""
+"""Section 5 in the app (Figs. 9–10): the session's own digits it runs on, the models on them, the U-Net's insides."""
 
 from __future__ import annotations
 
