@@ -29,8 +29,8 @@ def test_hand_in_keeps_conclusions_and_every_version(test_digits):
     assert at.button(key="report_handin").disabled  # no name yet
     assert t("report.ui.name_needed", "ru") in [i.value for i in at.info]
     assert any(t("report.ui.prompt.groups", "ru") in m.value for m in at.markdown)
-    at.text_input(key="report_student").input("Иванова Мария").run()
-    at.text_input(key="report_group").input("ИВТ-21").run()
+    at.text_input(key="report_profile_name_0").input("Иванова Мария").run()
+    at.text_input(key="report_profile_group_0").input("ИВТ-21").run()
     at.text_area(key="ws_text_conclusions").input(CONCLUSIONS).run()
     no_exception(at)
     workspace = at.session_state["workspace_id"]
@@ -60,3 +60,23 @@ def test_hand_in_keeps_conclusions_and_every_version(test_digits):
     word = docx.Document(io.BytesIO(db.handin_file(workspace, versions[1].id, "docx")))
     assert any("Исправлено." in p.text for p in word.paragraphs)
     assert len(at.get("download_button")) >= 2 + 2 * 2  # the report's two, and PDF and DOCX of each version
+
+
+def test_name_and_group_typed_in_either_place_reach_the_other_and_the_store(test_digits):
+    at = upload_page(test_digits)
+    workspace = at.session_state["workspace_id"]
+    db = Store.open()
+    at.text_input(key="report_profile_name_0").input("Петров Иван").run()
+    # The sidebar's fields are drawn anew with the stored name; the report's own fields keep their widgets.
+    assert at.text_input(key="sidebar_profile_name_1").value == "Петров Иван"
+    assert at.text_input(key="report_profile_name_0").value == "Петров Иван"
+    at.text_input(key="sidebar_profile_group_1").input("ИВТ-22").run()
+    assert at.text_input(key="report_profile_group_1").value == "ИВТ-22"
+    assert at.text_input(key="report_profile_name_1").value == "Петров Иван"
+    info = db.workspace(workspace)
+    assert (info.display_name, info.group) == ("Петров Иван", "ИВТ-22")
+    # Each field stores only itself: a name typed afterwards leaves the group as it is.
+    at.text_input(key="report_profile_name_1").input("Петрова Инна").run()
+    info = db.workspace(workspace)
+    assert (info.display_name, info.group) == ("Петрова Инна", "ИВТ-22")
+    no_exception(at)

@@ -25,7 +25,6 @@ CONCLUSIONS_WIDGET = f"ws_text_{CONCLUSIONS}"  # the workspace's text area for i
 MAX_CONCLUSIONS = 20_000
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
-PROFILE_SEEN = "report_profile_seen"  # the sidebar's name and group as last copied into the report's fields
 
 log = logging.getLogger(__name__)
 
@@ -56,47 +55,17 @@ def report_models(f: Frame) -> list[ModelInfo]:
     return infos
 
 
-def _save_profile(workspace_id: str) -> None:
-    """The report's name and group into the workspace profile, and into the sidebar's fields."""
-    name = str(st.session_state.get("report_student", ""))[:80]
-    group = str(st.session_state.get("report_group", ""))[:80]
-    try:
-        store().update_profile(workspace_id, display_name=name, group=group)
-    except StoreError as exc:
-        log.warning("profile not saved: %s", exc)
-        return
-    st.session_state["ws_name"], st.session_state["ws_group"] = name, group  # a callback: before any widget
-    st.session_state[PROFILE_SEEN] = (name, group)
-
-
-def _sync_profile(workspace_id: str | None) -> None:
-    """The report's name and group fields follow the workspace profile (edited in the sidebar or read back)."""
-    if "ws_name" in st.session_state:
-        profile = (st.session_state.get("ws_name", ""), st.session_state.get("ws_group", ""))
-    elif workspace_id:
-        info = store().workspace(workspace_id)
-        profile = (info.display_name, info.group) if info else ("", "")
-    else:
-        profile = ("", "")
-    if st.session_state.get(PROFILE_SEEN) != profile:
-        st.session_state["report_student"], st.session_state["report_group"] = profile
-        st.session_state[PROFILE_SEEN] = profile
-
-
 def render_report_panel(f: Frame, items: list[ReportItem]) -> None:
     """Title block fields, conclusions with prompts and findings, PDF/DOCX downloads, the hand-in and its versions."""
     ws = f.workspace_id
-    _sync_profile(ws)
     settings = store().class_settings() if ws else {}
     c1, c2 = st.columns(2)
-    c1.text_input(f.t("report.ui.student"), key="report_student", max_chars=80, on_change=_save_profile if ws else None,
-                  args=(ws,) if ws else None)  # fmt: skip
-    c2.text_input(f.t("report.ui.group"), key="report_group", max_chars=80, on_change=_save_profile if ws else None,
-                  args=(ws,) if ws else None)  # fmt: skip
+    student = workspace.profile_input(c1, "report", "name", f.t("report.ui.student"), ws)
+    group = workspace.profile_input(c2, "report", "group", f.t("report.ui.group"), ws)
     conclusions_key = CONCLUSIONS_WIDGET if ws else "report_conclusions"
     title = TitleBlock(
         course=str(settings.get("course", "")), lab=str(settings.get("lab_title", "")),
-        student=st.session_state.get("report_student", ""), group=st.session_state.get("report_group", ""),
+        student=student, group=group,
         date=dt.date.today().isoformat(),
     )  # fmt: skip
     # the text area's value is already in the session state (a rerun after typing): one report for all below

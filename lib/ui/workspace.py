@@ -227,14 +227,6 @@ def session_qr(url: str) -> bytes:
     return made[1]
 
 
-def _save_profile(workspace_id: str) -> None:
-    try:
-        store().update_profile(workspace_id, display_name=st.session_state.get("ws_name", ""),
-                               group=st.session_state.get("ws_group", ""))  # fmt: skip
-    except StoreError:
-        log.warning("profile of an unknown workspace not saved")
-
-
 def _qr_dialog(url: str, lang: str) -> None:
     """The link's QR code, large enough to scan from across a desk."""
     st.image(session_qr(url), caption=t("store.link.qr", lang), output_format="PNG",  # no JPEG blur, own size
@@ -251,14 +243,58 @@ def link_panel(lang: str, workspace_id: str) -> None:
         # the QR code is drawn only when asked for: a picture in every rerun's sidebar costs every student CPU
         if st.button(t("store.link.qr_button", lang), key="ws_qr_open", icon=":material/qr_code_2:"):
             st.dialog(t("store.link.qr_title", lang))(_qr_dialog)(url, lang)
-        if "ws_name" not in st.session_state:
-            info = store().workspace(workspace_id)
-            st.session_state["ws_name"] = info.display_name if info else ""
-            st.session_state["ws_group"] = info.group if info else ""
-        st.text_input(t("store.profile.name", lang), key="ws_name", max_chars=80, on_change=_save_profile,
-                      args=(workspace_id,))  # fmt: skip
-        st.text_input(t("store.profile.group", lang), key="ws_group", max_chars=80, on_change=_save_profile,
-                      args=(workspace_id,), help=t("store.profile.help", lang))  # fmt: skip
+        profile_input(st, "sidebar", "name", t("store.profile.name", lang), workspace_id)
+        profile_input(st, "sidebar", "group", t("store.profile.group", lang), workspace_id,
+                      help=t("store.profile.help", lang))  # fmt: skip
+
+
+# The student's name and group are typed in two places, the sidebar and the report panel. Each place's fields
+# carry a generation in their keys; a change typed in one place is stored, then the other place's fields are
+# drawn anew (next generation) with it. Setting the other place's widget values instead would let the browser,
+# which still holds their old values when a rerun was cut short by the next keystroke, send those back as if
+# typed, and the old name or group would overwrite the new one in the store.
+PROFILE_KEY = "workspace_profile"  # (workspace id, name, group) as stored, read back once per session
+PROFILE_PLACES = ("sidebar", "report")
+
+
+def profile(workspace_id: str | None) -> tuple[str, str]:
+    """The workspace's (name, group): read from the store once per session, then kept by the fields' callbacks."""
+    kept = st.session_state.get(PROFILE_KEY)
+    if kept is None or kept[0] != workspace_id:
+        info = store().workspace(workspace_id) if workspace_id else None
+        kept = st.session_state[PROFILE_KEY] = (workspace_id, *((info.display_name, info.group) if info else ("", "")))
+    return kept[1], kept[2]
+
+
+def profile_field_key(place: str, field: str) -> str:
+    """The widget key of a name or group field in one place, with that place's current generation."""
+    return f"{place}_profile_{field}_{st.session_state.get(f'{place}_profile_generation', 0)}"
+
+
+def _save_profile_field(workspace_id: str | None, place: str, field: str) -> None:
+    """on_change: the one field typed in one place is stored; the other place's fields follow on this run."""
+    value = str(st.session_state.get(profile_field_key(place, field), ""))[:80]
+    if workspace_id:
+        try:
+            store().update_profile(workspace_id, **{"display_name" if field == "name" else "group": value})
+        except StoreError:
+            log.warning("profile of an unknown workspace not saved")
+            return
+    name, group = profile(workspace_id)
+    st.session_state[PROFILE_KEY] = (workspace_id, value, group) if field == "name" else (workspace_id, name, value)
+    for other in PROFILE_PLACES:
+        if other != place:
+            generation = f"{other}_profile_generation"
+            st.session_state[generation] = st.session_state.get(generation, 0) + 1
+
+
+def profile_input(container: Any, place: str, field: str, label: str, workspace_id: str | None, **kwargs: Any) -> str:
+    """A text field for the workspace's name or group in one place; its value now."""
+    name, group = profile(workspace_id)
+    value = container.text_input(label, value=name if field == "name" else group, key=profile_field_key(place, field),
+                                 max_chars=80, on_change=_save_profile_field, args=(workspace_id, place, field),
+                                 **kwargs)  # fmt: skip
+    return str(value)
 
 
 def model_key(model_id: int) -> str:
