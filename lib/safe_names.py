@@ -57,7 +57,11 @@ def csv_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def file_part(name: object, limit: int = 40) -> str:
-    """A piece of a file name: letters and digits of the cleaned name, everything else '_' (no '/', '..', ':')."""
+def file_part(name: object, limit: int = 40, keep: str = "") -> str:
+    """A piece of a file name: letters and digits of the cleaned name and the characters in `keep` (e.g. "-" of a
+    group "ИВТ-21"), everything else '_' (no '/', '..', ':')."""
+    if set(keep) & set("/\\.:"):
+        raise ValueError(f"file_part cannot keep {keep!r}")
     text = clean_name(name)
-    return "".join(ch if ch.isalpha() or ch.isascii() and ch.isdigit() else "_" for ch in text)[:limit] or FALLBACK
+    kept = (ch if ch.isalpha() or ch.isascii() and ch.isdigit() or ch in keep else "_" for ch in text)
+    return "".join(kept)[:limit] or FALLBACK

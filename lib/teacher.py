@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import io
-import re
 import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from lib.safe_names import file_part
 
 ENV_PASSWORD = "CLASSROOM_TEACHER_PASSWORD"
 # Class settings the teacher's page edits, beside the store's own (quotas, expiry_days, idle_minutes).
@@ -70,12 +71,6 @@ class Lockout:
         """A correct password clears the count."""
         with self._lock:
             self._failures, self._until = 0, 0.0
-
-
-def safe_file_part(text: str, limit: int = 60) -> str:
-    """A name usable as a file or folder name everywhere (letters of any script, digits, - and _)."""
-    cleaned = re.sub(r"[^\w\-]+", "_", text, flags=re.UNICODE).strip("_")
-    return cleaned[:limit] or "_"
 
 
 @dataclass(frozen=True)
@@ -183,8 +178,8 @@ def handins_zip(latest: Iterable[tuple[ClassRow, int, Callable[[str], bytes | No
     used: set[str] = set()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         for row, version, read in latest:
-            folder = safe_file_part(row.group or "-")
-            stem = safe_file_part(row.name or row.workspace_id[:8])
+            folder = file_part(row.group or "-", 60, keep="-")
+            stem = file_part(row.name or row.workspace_id[:8], 60, keep="-")
             base = f"{folder}/{stem}_v{version}"
             if base in used:  # two students with the same name in a group: keep both
                 base = f"{base}_{row.workspace_id[:6]}"

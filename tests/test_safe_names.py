@@ -150,3 +150,11 @@ def test_the_upload_page_shows_hostile_names_as_text_and_survives_nul():
     for head, name in zip(heads, names):
         assert rendered_text(head.split(". ", 1)[1]) == clean_name(name)
     assert not any("\x00" in m.value or "\u202e" in m.value for m in at.markdown)
+
+
+def test_file_parts_keep_only_the_characters_asked_for():
+    assert file_part("ИВТ-21", keep="-") == "ИВТ-21"  # a group's dash stays in the teacher's ZIP folders
+    assert file_part("ИВТ-21") == "ИВТ_21"
+    assert file_part("../ИВТ-21", keep="-") == "___ИВТ-21"
+    with pytest.raises(ValueError):
+        file_part("a", keep="/")

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lib.i18n import format_duration, format_number
+from lib.safe_names import file_part
 from lib.store import ACTIVE, CLASS_DEFAULTS, Store
 from lib.teacher import (
     TEACHER_DEFAULTS,
@@ -22,7 +23,6 @@ from lib.teacher import (
     configured_password,
     handins_zip,
     password_matches,
-    safe_file_part,
 )
 from lib.ui import cache, server
 from lib.ui.frame import Frame
@@ -148,7 +148,7 @@ def render_class(f: Frame, db: Store, rows: list[ClassRow]) -> None:
         with st.expander(
             f.t("teacher.version", version=v.version, when=when(v.created_at, f)), expanded=v is versions[-1]
         ):
-            stem = f"{safe_file_part(row.group or '-')}_{safe_file_part(row.name or 'student')}_v{v.version}"
+            stem = f"{file_part(row.group or '-', 60, keep='-')}_{file_part(row.name or 'student', 60, keep='-')}_v{v.version}"
             c1, c2 = st.columns(2)
             for column, kind, mime in ((c1, "pdf", "application/pdf"), (c2, "docx", "application/octet-stream")):
                 column.download_button(kind.upper(), lambda w=row.workspace_id, i=v.id, k=kind: db.handin_file(w, i, k) or b"",
