@@ -78,9 +78,9 @@ with left:
             st.session_state[PRESET_KEYS[field]] = value
         st.session_state[PRESET] = name
 
-    fast_col, book_col = st.columns(2)
-    fast_col.button(f.t("trainfast.fast"), key="train_use_fast", on_click=use_preset, args=("classroom",), disabled=busy,
-                    width="stretch")  # fmt: skip
+    classroom_col, book_col = st.columns(2)
+    classroom_col.button(f.t("trainfast.fast"), key="train_use_classroom", on_click=use_preset, args=("classroom",),
+                         disabled=busy, width="stretch")  # fmt: skip
     book_col.button(f.t("trainfast.textbook"), key="train_use_textbook", on_click=use_preset, args=("textbook",),
                     disabled=busy, width="stretch")  # fmt: skip
     preset_caption = st.empty()  # filled below, once the fields' values are known

@@ -54,7 +54,7 @@ def noise_from_args(args: argparse.Namespace, base: NoiseConfig) -> NoiseConfig:
     return replace(cfg, **overrides)
 
 
-def test_metrics(
+def metrics_on_test_split(
     model: torch.nn.Module, noise: NoiseConfig, device: torch.device, limit: int | None
 ) -> dict[str, float]:
     """Model PSNR/SSIM on the test set, one entry per noise type."""
@@ -114,7 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     inner.close()
     bar.close()
     if ctx.is_main:  # one process evaluates and writes the checkpoint (atomically)
-        result.metrics |= test_metrics(result.build(device), noise, device, args.test_limit)
+        result.metrics |= metrics_on_test_split(result.build(device), noise, device, args.test_limit)
         path = ckpt_io.save(result, args.out)
         info = {k: result.train[k] for k in ("epochs_run", "images_seen", "images_per_s", "processes")}
         print(json.dumps({"out": str(path), **info, **result.metrics}, indent=1))

@@ -298,7 +298,6 @@ class TrainingJob:
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _smoothed: float = math.nan
-    _last_mean: tuple[int, int, float] = (0, 0, 0.0)  # (epoch, step, running mean) of the last report
 
     @property
     def planned_images(self) -> int:
@@ -388,13 +387,10 @@ class TrainingJob:
         self.queue.turns.yield_turn(self)
 
     def _record_loss(self, p: Progress) -> None:
-        """Per-batch loss recovered from the epoch's running mean, smoothed across epoch boundaries."""
-        epoch, step, mean = self._last_mean
-        same_epoch = epoch == p.epoch and step < p.step
-        batch_loss = (p.loss * p.step - mean * step) / (p.step - step) if same_epoch else p.loss
-        self._last_mean = (p.epoch, p.step, p.loss)
+        """The batch's loss, smoothed across epoch boundaries, as the next point of the curve."""
         # An exponential average over ~20 batches: the curve falls smoothly instead of restarting each epoch.
-        self._smoothed = batch_loss if math.isnan(self._smoothed) else 0.95 * self._smoothed + 0.05 * batch_loss
+        loss = p.batch_loss
+        self._smoothed = loss if math.isnan(self._smoothed) else 0.95 * self._smoothed + 0.05 * loss
         self.loss_points.append((p.epoch - 1 + p.step / p.steps_per_epoch, self._smoothed))
         if len(self.loss_points) > CURVE_POINTS:
             self.loss_points = self.loss_points[::2]

@@ -8,13 +8,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from lib import distributed
+from lib.augment import augment_digits, blind_noise
 from lib.checkpoint import Checkpoint
 from lib.data import Digits
 from lib.inference import predict
@@ -80,7 +81,7 @@ def recipe(name: str, **overrides: Any) -> TrainConfig:
     return replace(base, **overrides)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Progress:
     """What the callback sees: where training is and how it goes."""
 
@@ -89,6 +90,7 @@ class Progress:
     step: int  # steps done in this epoch
     steps_per_epoch: int
     loss: float  # mean training loss of this epoch so far
+    batch_loss: float  # the last batch's loss (this process's)
     elapsed: float  # seconds since start
     epoch_done: bool = False
     val: dict[str, float] = field(default_factory=dict)
@@ -193,6 +195,247 @@ def _autocast(device: torch.device) -> contextlib.AbstractContextManager:
     return contextlib.nullcontext()
 
 
+@dataclass
+class TrainingRun:
+    """What a run builds before its first epoch: model, optimiser, schedule, digits, validation set, generators."""
+
+    model: nn.Module
+    net: nn.Module  # the model, or its DistributedDataParallel wrapper under torchrun
+    model_config: Any
+    optimizer: Adam
+    schedule: OneCycle | None  # None: the constant learning rate
+    criterion: nn.Module
+    generator: torch.Generator  # weight init and data order: the same in every process
+    generator_local: torch.Generator  # noise and dropout: this process's own
+    images: torch.Tensor  # (N, 28, 28) uint8 on the device, converted per batch
+    frozen: torch.Tensor | None  # (N, 28, 28) noisy once for every epoch; None when each batch gets new noise
+    val: ValidationSet | None
+    memory_format: torch.memory_format
+    device: torch.device
+    rank: int
+    world: int
+    share: int  # digits per process per epoch (the remainder sits out a random epoch's turn)
+    steps: int  # batches per epoch
+
+
+@dataclass
+class RunState:
+    """What a run carries from one epoch to the next; a per-epoch resume state restores it."""
+
+    start: float  # time.perf_counter() at the start, moved back by a resumed run's time so far
+    first_epoch: int = 1
+    step_count: int = 0  # optimizer steps so far, for the schedule
+    seen: int = 0  # images seen by all processes
+    train_seconds: float = 0.0  # seconds spent in training steps only (no validation)
+    history: list[dict[str, float]] = field(default_factory=list)
+    stopped: bool = False  # the stop event ended the run
+    overlap: int = 0  # most digits one epoch handed to two processes (should stay 0)
+    rank_digits: list[int] = field(default_factory=list)  # digits per process in the first epoch trained
+
+
+class EpochResult(NamedTuple):
+    """How an epoch went: steps done (fewer when stopped), mean loss over all processes, last batch's loss."""
+
+    steps: int
+    mean_loss: float
+    batch_loss: float
+
+
+def build_run(
+    config: TrainConfig,
+    noise: NoiseConfig,
+    train_digits: Digits,
+    val_digits: Digits | None,
+    device: torch.device,
+    model_config: Any,
+) -> TrainingRun:
+    """The model, optimiser, schedule, digits on the device, validation set and generators of a fresh run."""
+    rank, world = distributed.rank_and_world()
+    g = make_generator(config.seed)  # weight init and data order: the same in every process
+    g_local = make_generator(rank_seed(config.seed, rank), device)  # noise and dropout: this process's own
+    model = build_model(model_config, g).to(device)
+    set_dropout_generator(model, g_local)
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
+    net = distributed.wrap(model, device) if world > 1 else model  # gradients averaged across processes
+    optimizer = Adam(model.parameters(), lr=config.lr)
+
+    images = train_digits.images[: config.limit] if config.limit else train_digits.images
+    images = images.to(device)  # (N, 28, 28) uint8, converted per batch
+    n = images.shape[0]
+    if n < world:
+        raise NoTrainingDigits("no training digits to train on")
+    share = n // world
+    steps = math.ceil(share / config.batch_size)
+    val = ValidationSet.make(val_digits, noise, config.seed + 1, device) if val_digits is not None else None
+    # Frozen noise is drawn once from the shared generator, so every process holds the same noisy set.
+    frozen = None if config.fresh_noise else add_noise(images.cpu(), noise, g).to(device)  # (N, 28, 28)
+
+    schedule = OneCycle(config.lr, config.epochs * steps, config.warmup) if config.schedule == "onecycle" else None
+    if schedule is not None:
+        optimizer.lr, optimizer.beta1 = schedule.at(0)
+    return TrainingRun(
+        model=model, net=net, model_config=model_config, optimizer=optimizer, schedule=schedule,
+        criterion=nn.MSELoss(), generator=g, generator_local=g_local, images=images, frozen=frozen, val=val,
+        memory_format=memory_format, device=device, rank=rank, world=world, share=share, steps=steps,
+    )  # fmt: skip
+
+
+def start_state(run: TrainingRun, resume: dict[str, Any] | None) -> RunState:
+    """Fresh counters, or the weights, optimiser, generators and counters of a per-epoch resume state."""
+    state = RunState(start=time.perf_counter())
+    if resume is None:
+        return state
+    # The run was rebuilt as at the start; now it continues where the resume state says.
+    run.model.load_state_dict(resume["model"])
+    run.optimizer.load_state_dict(resume["optimizer"])
+    run.generator.set_state(resume["generator"])
+    run.generator_local.set_state(resume["generator_local"])
+    state.step_count, state.seen = int(resume["step_count"]), int(resume["seen"])
+    state.train_seconds = float(resume["train_seconds"])
+    state.history = [dict(row) for row in resume["history"]]
+    state.start -= float(state.history[-1]["seconds"]) if state.history else 0.0
+    state.first_epoch = int(resume["epoch"]) + 1
+    return state
+
+
+def noisy_batch(
+    run: TrainingRun, clean: torch.Tensor, idx: torch.Tensor, noise: NoiseConfig, augment: bool
+) -> torch.Tensor:
+    """The noisy input (B, 28, 28) in 0..255 for the clean batch (B, 28, 28): frozen, blind or textbook noise."""
+    if run.frozen is not None:
+        return run.frozen[idx]
+    if augment:
+        return blind_noise(clean, noise, run.generator_local)
+    return batch_noise(clean, noise, run.generator_local)
+
+
+def train_step(run: TrainingRun, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """One optimiser step on a batch (B, 1, 28, 28); returns the batch's loss (a 0-d tensor, not synced)."""
+    with _autocast(run.device):
+        out = run.net(inputs)  # (B, 1, 28, 28)
+    loss = run.criterion(out.float(), target)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    run.optimizer.step()
+    return loss
+
+
+def train_epoch(
+    run: TrainingRun,
+    state: RunState,
+    config: TrainConfig,
+    noise: NoiseConfig,
+    epoch: int,
+    callback: ProgressCallback | None,
+    stop_event: threading.Event | None,
+    report_every: int,
+) -> EpochResult:
+    """Train one epoch, or until the stop event is set, reporting to the callback every `report_every` steps."""
+    run.net.train()
+    n = run.images.shape[0]
+    order = torch.randperm(n, generator=run.generator)  # the same permutation in every process
+    mine = order[run.rank * run.share : (run.rank + 1) * run.share].to(run.device)  # this process's disjoint share
+    if run.world > 1:
+        counts, dupes = distributed.check_disjoint(mine)
+        state.overlap = max(state.overlap, dupes)
+        state.rank_digits = state.rank_digits or counts
+    images = run.images  # (N, 28, 28) uint8
+    epoch_images = augment_digits(images.cpu(), run.generator).to(run.device) if config.augment else images
+    running = torch.zeros((), device=run.device)
+    loss = torch.full((), math.nan, device=run.device)  # the last batch's
+    t_epoch = time.perf_counter()
+    step = 0
+    for step in range(run.steps):
+        idx = mine[step * config.batch_size : (step + 1) * config.batch_size]
+        clean = epoch_images[idx].float()  # (B, 28, 28) 0..255
+        noisy = noisy_batch(run, clean, idx, noise, config.augment)  # (B, 28, 28)
+        inputs = to_unit(noisy).unsqueeze(1).contiguous(memory_format=run.memory_format)  # (B, 1, 28, 28)
+        target = to_unit(clean).unsqueeze(1)  # (B, 1, 28, 28)
+        loss = train_step(run, inputs, target)
+        state.step_count += 1
+        if run.schedule is not None and state.step_count < run.schedule.total_steps:
+            run.optimizer.lr, run.optimizer.beta1 = run.schedule.at(state.step_count)
+        running += loss.detach()  # no .item() per step: it would wait for the GPU every batch
+        state.seen += idx.shape[0] * run.world
+        if callback and (step + 1) % report_every == 0:
+            now = time.perf_counter()
+            callback(
+                Progress(
+                    epoch=epoch,
+                    epochs=config.epochs,
+                    step=step + 1,
+                    steps_per_epoch=run.steps,
+                    loss=running.item() / (step + 1),
+                    batch_loss=loss.item(),  # the wait for the GPU is paid by running.item() already
+                    elapsed=now - state.start,
+                    history=state.history,
+                    model=run.model,
+                    images=state.seen,
+                    train_seconds=state.train_seconds + now - t_epoch,
+                )
+            )
+        if stop_event is not None and stop_event.is_set():
+            state.stopped = True
+            break
+    done_steps = step + 1
+    state.train_seconds += time.perf_counter() - t_epoch
+    mean_loss = distributed.mean(running / done_steps)  # the same number in every process
+    return EpochResult(done_steps, mean_loss, loss.item())
+
+
+def epoch_row(run: TrainingRun, state: RunState, epoch: int, done_steps: int, mean_loss: float) -> dict[str, float]:
+    """The epoch's history row: how far it got, images seen, mean loss, validation PSNR, time and speed."""
+    partial = done_steps < run.steps
+    # A stopped epoch is reported as what it is: 1.11 epochs, not a second whole one.
+    row: dict[str, float] = {
+        "epoch": round(epoch - 1 + done_steps / run.steps, 2) if partial else float(epoch),
+        "images": float(state.seen),
+        "train_loss": mean_loss,
+    }
+    if run.val is not None and run.rank == 0:
+        row.update(validate(run.model, run.val))
+    row["seconds"] = time.perf_counter() - state.start
+    row["images_per_s"] = state.seen / state.train_seconds if state.train_seconds > 0 else float("nan")
+    return row
+
+
+def resume_state(run: TrainingRun, state: RunState, epoch: int) -> dict[str, Any]:
+    """Everything needed to continue after this whole epoch (what `train`'s `resume` takes back)."""
+    return {"epoch": epoch, "model": {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()},
+            "optimizer": run.optimizer.state_dict(), "generator": run.generator.get_state(),
+            "generator_local": run.generator_local.get_state().cpu(), "step_count": state.step_count,
+            "seen": state.seen, "train_seconds": state.train_seconds,
+            "history": [dict(r) for r in state.history]}  # fmt: skip
+
+
+def finish(run: TrainingRun, state: RunState, config: TrainConfig, noise: NoiseConfig) -> Checkpoint:
+    """The checkpoint of the trained model: last weights, history, final validation metrics, run details."""
+    run.model.eval()
+    set_dropout_generator(run.model, None)
+    history = state.history
+    final = {k: v for k, v in history[-1].items() if k.startswith("val_")} if history else {}
+    epochs_run = history[-1]["epoch"] if history else 0.0
+    train_info = asdict(config) | {
+        "stopped_by_user": state.stopped,
+        "epochs_run": epochs_run,
+        "images_seen": state.seen,
+        "images_per_s": state.seen / state.train_seconds if state.train_seconds > 0 else 0.0,
+        "device": str(run.device),
+        "processes": run.world,
+    }
+    if run.world > 1:
+        train_info |= {"digits_per_process": state.rank_digits, "digits_seen_twice_in_an_epoch": state.overlap}
+    return Checkpoint(
+        model_config=run.model_config,
+        state_dict={k: v.detach().cpu().contiguous().clone() for k, v in run.model.state_dict().items()},
+        noise=noise,
+        train=train_info,
+        history=history,
+        metrics=final,
+    )
+
+
 def train(
     config: TrainConfig,
     noise: NoiseConfig,
@@ -217,170 +460,35 @@ def train(
     returns the same weights.
     """
     device = torch.device(device)
-    rank, world = distributed.rank_and_world()
-    g = make_generator(config.seed)  # weight init and data order: the same in every process
-    g_local = make_generator(rank_seed(config.seed, rank), device)  # noise and dropout: this process's own
-    model_config = model_config or default_config(config.model)
-    model = build_model(model_config, g).to(device)
-    set_dropout_generator(model, g_local)
-    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
-    net = distributed.wrap(model, device) if world > 1 else model  # gradients averaged across processes
-    optimizer = Adam(model.parameters(), lr=config.lr)
-    criterion = nn.MSELoss()
-
-    images = train_digits.images[: config.limit] if config.limit else train_digits.images
-    images = images.to(device)  # (N, 28, 28) uint8, converted per batch
-    n = images.shape[0]
-    if n < world:
-        raise NoTrainingDigits("no training digits to train on")
-    share = n // world  # digits per process per epoch (the remainder sits out a random epoch's turn)
-    steps = math.ceil(share / config.batch_size)
-    val = ValidationSet.make(val_digits, noise, config.seed + 1, device) if val_digits is not None else None
-    # Frozen noise is drawn once from the shared generator, so every process holds the same noisy set.
-    frozen = None if config.fresh_noise else add_noise(images.cpu(), noise, g).to(device)  # (N, 28, 28)
-    if config.augment:
-        from lib.augment import augment_digits, blind_noise
-
-    schedule = OneCycle(config.lr, config.epochs * steps, config.warmup) if config.schedule == "onecycle" else None
-    if schedule is not None:
-        optimizer.lr, optimizer.beta1 = schedule.at(0)
-    step_count = 0  # optimizer steps so far, for the schedule
-    history: list[dict[str, float]] = []
-    seen = 0  # images seen by all processes
-    train_seconds = 0.0
-    overlap = 0
-    rank_digits: list[int] = []
-    start = time.perf_counter()
-    stopped = False
-    first_epoch = 1
-    if resume is not None:  # everything above was rebuilt as at the start; now continue where the state says
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
-        g.set_state(resume["generator"])
-        g_local.set_state(resume["generator_local"])
-        step_count, seen = int(resume["step_count"]), int(resume["seen"])
-        train_seconds = float(resume["train_seconds"])
-        history = [dict(row) for row in resume["history"]]
-        start -= float(history[-1]["seconds"]) if history else 0.0
-        first_epoch = int(resume["epoch"]) + 1
-    for epoch in range(first_epoch, config.epochs + 1):
-        net.train()
-        order = torch.randperm(n, generator=g)  # the same permutation in every process
-        mine = order[rank * share : (rank + 1) * share].to(device)  # this process's disjoint share
-        if world > 1:
-            counts, dupes = distributed.check_disjoint(mine)
-            overlap = max(overlap, dupes)
-            rank_digits = rank_digits or counts
-        epoch_images = augment_digits(images.cpu(), g).to(device) if config.augment else images  # (N, 28, 28)
-        running = torch.zeros((), device=device)
-        t_epoch = time.perf_counter()
-        step = 0
-        for step in range(steps):
-            idx = mine[step * config.batch_size : (step + 1) * config.batch_size]
-            clean = epoch_images[idx].float()  # (B, 28, 28) 0..255
-            if frozen is not None:
-                noisy = frozen[idx]
-            elif config.augment:
-                noisy = blind_noise(clean, noise, g_local)
-            else:
-                noisy = batch_noise(clean, noise, g_local)
-            inputs = to_unit(noisy).unsqueeze(1).contiguous(memory_format=memory_format)  # (B, 1, 28, 28)
-            target = to_unit(clean).unsqueeze(1)  # (B, 1, 28, 28)
-            with _autocast(device):
-                out = net(inputs)
-            loss = criterion(out.float(), target)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step_count += 1
-            if schedule is not None and step_count < schedule.total_steps:
-                optimizer.lr, optimizer.beta1 = schedule.at(step_count)
-            running += loss.detach()  # no .item() per step: it would wait for the GPU every batch
-            seen += idx.shape[0] * world
-            if callback and (step + 1) % report_every == 0:
-                now = time.perf_counter()
-                callback(
-                    Progress(
-                        epoch,
-                        config.epochs,
-                        step + 1,
-                        steps,
-                        running.item() / (step + 1),
-                        now - start,
-                        history=history,
-                        model=model,
-                        images=seen,
-                        train_seconds=train_seconds + now - t_epoch,
-                    )
-                )
-            if stop_event is not None and stop_event.is_set():
-                stopped = True
-                break
-        done_steps = step + 1
-        train_seconds += time.perf_counter() - t_epoch
-        mean_loss = distributed.mean(running / done_steps)  # the same number in every process
-        partial = done_steps < steps
-        # A stopped epoch is reported as what it is: 1.11 epochs, not a second whole one.
-        row: dict[str, float] = {
-            "epoch": round(epoch - 1 + done_steps / steps, 2) if partial else float(epoch),
-            "images": float(seen),
-            "train_loss": mean_loss,
-        }
-        if val is not None and rank == 0:
-            row.update(validate(model, val))
-        row["seconds"] = time.perf_counter() - start
-        row["images_per_s"] = seen / train_seconds if train_seconds > 0 else float("nan")
-        history.append(row)
+    run = build_run(config, noise, train_digits, val_digits, device, model_config or default_config(config.model))
+    state = start_state(run, resume)
+    for epoch in range(state.first_epoch, config.epochs + 1):
+        done = train_epoch(run, state, config, noise, epoch, callback, stop_event, report_every)
+        row = epoch_row(run, state, epoch, done.steps, done.mean_loss)
+        state.history.append(row)
         if callback:
             callback(
                 Progress(
-                    epoch,
-                    config.epochs,
-                    done_steps,
-                    steps,
-                    row["train_loss"],
-                    row["seconds"],
-                    True,
-                    dict(row),
-                    history,
-                    model,
-                    seen,
-                    train_seconds,
+                    epoch=epoch,
+                    epochs=config.epochs,
+                    step=done.steps,
+                    steps_per_epoch=run.steps,
+                    loss=row["train_loss"],
+                    batch_loss=done.batch_loss,
+                    elapsed=row["seconds"],
+                    epoch_done=True,
+                    val=dict(row),
+                    history=state.history,
+                    model=run.model,
+                    images=state.seen,
+                    train_seconds=state.train_seconds,
                 )
             )
-        if on_epoch_state is not None and not partial and rank == 0:
-            on_epoch_state(
-                {"epoch": epoch, "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                 "optimizer": optimizer.state_dict(), "generator": g.get_state(),
-                 "generator_local": g_local.get_state().cpu(), "step_count": step_count, "seen": seen,
-                 "train_seconds": train_seconds, "history": [dict(r) for r in history]}
-            )  # fmt: skip
-        if stopped or row["train_loss"] <= config.stop_loss:
+        if on_epoch_state is not None and done.steps == run.steps and run.rank == 0:
+            on_epoch_state(resume_state(run, state, epoch))
+        if state.stopped or row["train_loss"] <= config.stop_loss:
             break
-
-    model.eval()
-    set_dropout_generator(model, None)
-    final = {k: v for k, v in history[-1].items() if k.startswith("val_")} if history else {}
-    epochs_run = history[-1]["epoch"] if history else 0.0
-    train_info = asdict(config) | {
-        "stopped_by_user": stopped,
-        "epochs_run": epochs_run,
-        "images_seen": seen,
-        "images_per_s": seen / train_seconds if train_seconds > 0 else 0.0,
-        "device": str(device),
-        "processes": world,
-    }
-    if world > 1:
-        train_info |= {"digits_per_process": rank_digits, "digits_seen_twice_in_an_epoch": overlap}
-    return Checkpoint(
-        model_config=model_config,
-        state_dict={k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()},
-        noise=noise,
-        train=train_info,
-        history=history,
-        metrics=final,
-    )
+    return finish(run, state, config, noise)
 
 
 def history_csv(history: list[dict[str, float]]) -> str:

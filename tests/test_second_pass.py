@@ -99,21 +99,24 @@ def test_the_textbook_preset_sets_and_states_every_field_and_says_where_it_depar
     at.switch_page("app_pages/train.py").run()
     at.button(key="train_use_textbook").click().run()
     no_exception(at)
-    book = presets(training_setting("max_images"))["textbook"]
+    both = presets(training_setting("max_images"))
+    book, classroom = both["textbook"], both["classroom"]
+    classroom_text = t("fixes.train.preset.classroom", "ru", epochs=classroom.epochs, lr=classroom.lr,
+                       batch=classroom.batch_size, stop=classroom.stop_loss, digits=classroom.subset)  # fmt: skip
     assert at.number_input(key="keep_train_epochs").value == book.epochs
     assert at.slider(key="keep_train_subset").value == SUBSET
     assert at.toggle(key="keep_train_fresh").value is False  # noised once, as the book did
     assert at.select_slider(key="keep_train_batch").value == 32
     text = train_captions(at)
-    assert "быстрые" not in text.lower()
+    assert classroom_text not in text
     assert t("fixes.train.preset.textbook", "ru", epochs=book.epochs, lr=0.003, batch=32, stop=0.0063,
              digits=SUBSET) in text  # fmt: skip
     assert "60 000" in text and "120" in text  # the departure from Appendix 1, stated
     at.select_slider(key="keep_train_batch").set_value(64).run()
     assert t("fixes.train.edited", "ru", fields=t("fixes.train.field.batch_size", "ru")) in train_captions(at)
-    at.button(key="train_use_fast").click().run()
+    at.button(key="train_use_classroom").click().run()
     assert at.toggle(key="keep_train_fresh").value is True and at.number_input(key="keep_train_epochs").value == 5
-    assert "Быстрые настройки" in train_captions(at) and t("fixes.train.edited", "ru", fields="x")[:8] not in (
+    assert classroom_text in train_captions(at) and t("fixes.train.edited", "ru", fields="x")[:8] not in (
         train_captions(at)
     )
 

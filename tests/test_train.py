@@ -141,6 +141,19 @@ def test_a_finished_run_reports_whole_epochs_and_throughput(train_digits):
     assert mid.images == 128 and mid.epochs_done == 0.5
 
 
+def test_each_report_carries_its_batch_loss_and_the_running_mean_is_their_mean(train_digits):
+    seen: list[Progress] = []
+    train(TrainConfig(epochs=2, batch_size=64, stop_loss=0.0), preset("B"), small(train_digits, 256),
+          callback=seen.append, report_every=1)  # fmt: skip
+    for epoch in (1, 2):
+        batches = [p for p in seen if p.epoch == epoch and not p.epoch_done]
+        assert [p.step for p in batches] == [1, 2, 3, 4]
+        for i, p in enumerate(batches, start=1):
+            assert p.loss == pytest.approx(sum(q.batch_loss for q in batches[:i]) / i, rel=1e-5)
+        end = next(p for p in seen if p.epoch == epoch and p.epoch_done)
+        assert end.batch_loss == batches[-1].batch_loss  # the epoch's report repeats its last batch
+
+
 @pytest.mark.parametrize("kind", ["gaussian", "speckle", "mix"])
 def test_batch_noise_matches_the_textbook_formulas(train_digits, kind):
     from lib.noise import gaussian, mix_mask, speckle

@@ -25,14 +25,14 @@ def settings(at: AppTest) -> tuple:
             at.select_slider(key="keep_train_stop").value, at.selectbox(key="keep_train_schedule").value)  # fmt: skip
 
 
-def test_the_page_starts_on_the_fast_recipe_and_the_textbook_is_one_click_away():
+def test_the_page_starts_on_the_classroom_recipe_and_the_textbook_is_one_click_away():
     at = train_page()
     assert not at.exception
     assert settings(at) == (CLASSROOM.lr, CLASSROOM.batch_size, CLASSROOM.stop_loss, CLASSROOM.schedule)
     at.button(key="train_use_textbook").click().run()
     assert not at.exception
     assert settings(at) == (TEXTBOOK.lr, TEXTBOOK.batch_size, TEXTBOOK.stop_loss, TEXTBOOK.schedule)
-    at.button(key="train_use_fast").click().run()
+    at.button(key="train_use_classroom").click().run()
     assert settings(at) == (CLASSROOM.lr, CLASSROOM.batch_size, CLASSROOM.stop_loss, CLASSROOM.schedule)
 
 
