@@ -20,13 +20,13 @@ lang = current_language()
 st.set_page_config(page_title=t("common.app_title", lang), page_icon="✏️", layout="wide")
 
 PAGES = [
-    ("app_pages/noise_lab.py", "common.page.lab", ":material/science:", True),
-    ("app_pages/convolution.py", "common.page.conv", ":material/grid_on:", False),
-    ("app_pages/train.py", "common.page.train", ":material/model_training:", False),
-    ("app_pages/inside.py", "common.page.inside", ":material/biotech:", False),
-    ("app_pages/compare.py", "common.page.compare", ":material/bar_chart:", False),
-    ("app_pages/draw.py", "common.page.draw", ":material/draw:", False),
-    ("app_pages/upload.py", "common.page.upload", ":material/photo_camera:", False),
+    ("app_pages/noise_lab.py", "lab.page", ":material/science:", True),
+    ("app_pages/convolution.py", "conv.page", ":material/grid_on:", False),
+    ("app_pages/train.py", "train.page", ":material/model_training:", False),
+    ("app_pages/inside.py", "inside.page", ":material/biotech:", False),
+    ("app_pages/compare.py", "compare.page", ":material/bar_chart:", False),
+    ("app_pages/draw.py", "draw.page", ":material/draw:", False),
+    ("app_pages/upload.py", "upload.page", ":material/photo_camera:", False),
     ("app_pages/teacher.py", "teacher.page", ":material/school:", False),
 ]
 navigation = st.navigation(

@@ -24,7 +24,7 @@ def load_results(path: str, mtime: float) -> dict:
     return json.loads(Path(path).read_text())
 
 
-f = frame("common.page.compare")
+f = frame("compare.page")
 
 
 def label(method: str) -> str:

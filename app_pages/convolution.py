@@ -16,7 +16,7 @@ from lib.ui.plots import correlation_figures, signals
 from lib.ui.uploads import file_uploader
 from lib.ui.widgets import chart_table, number_field, tex_number, upscale
 
-f = frame("common.page.conv")
+f = frame("conv.page")
 grid = partial(plots.grid, scale=f.scale)  # larger rows and numbers with the projector setting
 st.caption(f.t("conv.intro"))
 dec = "," if f.lang == "ru" else "."  # decimal separator of the language

@@ -21,7 +21,7 @@ DRAWING_MASK = "drawing_mask"  # the last drawing's ink on a coarse grid: tells 
 DRAWING_NUMBER = "drawing_number"  # how many drawings this session has made
 BASE_SIDE = 280  # the stroke-width slider is in pixels of a canvas this wide; wider canvases scale it
 
-f = frame("common.page.draw")
+f = frame("draw.page")
 st.caption(f.t("draw.intro"))
 with st.sidebar:
     stroke = st.slider(f.t("draw.stroke"), 6, 40, 20, key="keep_draw_stroke", persist_state="session")

@@ -24,7 +24,7 @@ from lib.ui.outside import render_unet_inside
 from lib.ui.plots import overlap_map
 from lib.ui.widgets import chart_table, noise_controls, upscale
 
-f = frame("common.page.inside")
+f = frame("inside.page")
 if f.model is None:
     st.stop()
 model = f.model.model

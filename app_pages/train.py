@@ -30,7 +30,7 @@ STOP_CHOICES = [0.0, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0063, 0.008, 0.01, 0.0
 RUNS = "train_runs"
 SEEN = "train_seen_end"  # the job whose end the page has already redrawn for
 
-f = frame("common.page.train")
+f = frame("train.page")
 st.caption(f.t("train.intro"))
 ws = f.workspace_id
 registry = workspace.workspace_jobs()

@@ -22,7 +22,7 @@ from lib.ui.outside import remember_digit
 from lib.ui.uploads import file_uploader
 from lib.ui.widgets import comparison_models, noise_controls, number_slider, render_cleaned, render_steps
 
-f = frame("common.page.upload")
+f = frame("upload.page")
 st.caption(f.t("upload.intro", mb=UPLOAD_LIMIT_MB, mp=MAX_PIXELS // 10**6))
 with st.sidebar:
     st.subheader(f.t("upload.preprocessing"))

@@ -45,7 +45,7 @@ def no_exception(at: AppTest) -> None:
 def test_home_is_the_noise_lab_with_six_triples():
     at = app()
     no_exception(at)
-    assert at.title[0].value == t("common.page.lab", "en")
+    assert at.title[0].value == t("lab.page", "en")
     assert len(image_urls(at)) == 6 * 3
     assert at.sidebar.selectbox(key="keep_model").value == "shipped:seed_B"
     assert len(at.metric) == 4
@@ -106,12 +106,12 @@ def test_error_maps_and_histogram_toggles_add_content():
 
 def test_language_switch_changes_labels_and_keeps_values():
     at = app("ru")
-    assert at.title[0].value == t("common.page.lab", "ru")
+    assert at.title[0].value == t("lab.page", "ru")
     at.sidebar.select_slider(key="keep_lab_var").set_value(321.0).run()
     at.sidebar.slider(key="keep_lab_count").set_value(4).run()
     at.sidebar.selectbox(key="keep_lang").set_value("en").run()
     no_exception(at)
-    assert at.title[0].value == t("common.page.lab", "en")
+    assert at.title[0].value == t("lab.page", "en")
     assert at.sidebar.select_slider(key="keep_lab_var").label == t("noise.var", "en")
     assert at.sidebar.select_slider(key="keep_lab_var").value == pytest.approx(321.0)
     assert at.sidebar.slider(key="keep_lab_count").value == 4
