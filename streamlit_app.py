@@ -17,16 +17,16 @@ sys.setswitchinterval(0.0005)
 tune_memory()  # glibc: two malloc arenas, freed memory handed back every second
 warm_server()  # plotly and the explainer warmed in a background thread: quick first histogram and explainer
 lang = current_language()
-st.set_page_config(page_title=t("app.title", lang), page_icon="✏️", layout="wide")
+st.set_page_config(page_title=t("common.app_title", lang), page_icon="✏️", layout="wide")
 
 PAGES = [
-    ("app_pages/noise_lab.py", "page.lab", ":material/science:", True),
-    ("app_pages/convolution.py", "page.conv", ":material/grid_on:", False),
-    ("app_pages/train.py", "page.train", ":material/model_training:", False),
-    ("app_pages/inside.py", "page.inside", ":material/biotech:", False),
-    ("app_pages/compare.py", "page.compare", ":material/bar_chart:", False),
-    ("app_pages/draw.py", "page.draw", ":material/draw:", False),
-    ("app_pages/upload.py", "page.upload", ":material/photo_camera:", False),
+    ("app_pages/noise_lab.py", "lab.page", ":material/science:", True),
+    ("app_pages/convolution.py", "conv.page", ":material/grid_on:", False),
+    ("app_pages/train.py", "train.page", ":material/model_training:", False),
+    ("app_pages/inside.py", "inside.page", ":material/biotech:", False),
+    ("app_pages/compare.py", "compare.page", ":material/bar_chart:", False),
+    ("app_pages/draw.py", "draw.page", ":material/draw:", False),
+    ("app_pages/upload.py", "upload.page", ":material/photo_camera:", False),
     ("app_pages/teacher.py", "teacher.page", ":material/school:", False),
 ]
 navigation = st.navigation(

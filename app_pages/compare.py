@@ -24,7 +24,7 @@ def load_results(path: str, mtime: float) -> dict:
     return json.loads(Path(path).read_text())
 
 
-f = frame("page.compare")
+f = frame("compare.page")
 
 
 def label(method: str) -> str:
@@ -45,7 +45,7 @@ group = st.radio(
     horizontal=True,
     key="keep_compare_group",
     persist_state="session",
-    format_func=lambda g: f.t(f"group.{g}"),
+    format_func=lambda g: f.t(f"noise.group.{g}"),
 )
 sub = rows[rows["group"] == group]
 wide = sub.pivot_table(index="method", columns="kind", values=["psnr", "ssim", "stroke_psnr"], sort=False)
@@ -55,12 +55,12 @@ n_col = sub.groupby("method", sort=False)["n"].first()
 wide[f.t("compare.n")] = n_col.values
 st.dataframe(wide.style.format(lambda v: f.num(v, ".3f")), width="stretch")
 
-with st.expander(f.t("content.guide.why_lower_title")):
+with st.expander(f.t("common.why_lower_title")):
     example = rows[(rows["group"] == "A") & (rows["kind"] == "gaussian")].set_index("method")["psnr"]
     if {"noisy", "seed_B"} <= set(example.index):  # the table's own numbers, not remembered ones
-        st.markdown(f.t("fixes.why_lower_table", noisy=example["noisy"], cleaned=example["seed_B"],
+        st.markdown(f.t("compare.why_lower_table", noisy=example["noisy"], cleaned=example["seed_B"],
                         model=label("seed_B")))  # fmt: skip
-    st.markdown(f.t("content.guide.why_lower"))
+    st.markdown(f.t("common.why_lower"))
 
 # A radio always has one option selected (a segmented control can be clicked off, leaving nothing shown as chosen)
 metric = st.radio(
@@ -96,15 +96,15 @@ if table["seed_A"] and table["seed_B"]:
     settings = sorted(table["seed_A"])
     frame5 = pd.DataFrame(
         {label(m): [table[m][s] for s in settings] for m in ("seed_A", "seed_B")},
-        index=[f"{f.t('group.' + s.split('/')[0])} · {f.t('noise.kind.' + s.split('/')[1])}" for s in settings],
+        index=[f"{f.t('noise.group.' + s.split('/')[0])} · {f.t('noise.kind.' + s.split('/')[1])}" for s in settings],
     )
-    st.dataframe(frame5.style.format(lambda v: f"{f.num(v, '.2f')} {f.t('unit.db')}"), width="stretch")
+    st.dataframe(frame5.style.format(lambda v: f"{f.num(v, '.2f')} {f.t('common.unit.db')}"), width="stretch")
     diffs = section5_finding(table, "seed_A", "seed_B")
     lines = []
     for s, d in diffs.items():
         g, k = s.split("/")
         winner = label("seed_B") if d > 0 else label("seed_A")
-        lines.append(f.t("compare.finding", setting=f"{f.t('group.' + g)} · {f.t('noise.kind.' + k)}", winner=winner,
+        lines.append(f.t("compare.finding", setting=f"{f.t('noise.group.' + g)} · {f.t('noise.kind.' + k)}", winner=winner,
                          diff=abs(d)))  # fmt: skip
     st.markdown("\n".join(f"- {line}" for line in lines))
     st.caption(f.t("compare.section5_book"))
@@ -117,7 +117,7 @@ tab_g, tab_s = st.tabs([f.t("compare.sweep_var"), f.t("compare.sweep_speckle")])
 for tab, axis, xtitle in ((tab_g, "gaussian_var", f.t("noise.var")), (tab_s, "speckle", f.t("noise.speckle"))):
     data = sweeps[axis]
     series = [(label(name), ys) for name, ys in data["series"].items()]
-    tab.plotly_chart(line_chart(data["x"], series, xtitle, f.t("unit.psnr"), f.lang), key=f"sweep_{axis}")
+    tab.plotly_chart(line_chart(data["x"], series, xtitle, f.t("common.unit.psnr"), f.lang), key=f"sweep_{axis}")
     with tab:
         chart_table(f, pd.DataFrame({xtitle: data["x"], **dict(series)}), key=f"sweep_table_{axis}")
 st.caption(f.t("compare.sweep_note", n=results["sweep_limit"]))

@@ -16,7 +16,7 @@ from lib.ui.plots import correlation_figures, signals
 from lib.ui.uploads import file_uploader
 from lib.ui.widgets import chart_table, number_field, tex_number, upscale
 
-f = frame("page.conv")
+f = frame("conv.page")
 grid = partial(plots.grid, scale=f.scale)  # larger rows and numbers with the projector setting
 st.caption(f.t("conv.intro"))
 dec = "," if f.lang == "ru" else "."  # decimal separator of the language
@@ -169,7 +169,7 @@ if tabs[2].open:  # only the open tab is computed and sent
         )
         if out_h < 1 or out_w < 1:  # the formula's negative "size" means there is no output at all
             rf = cv.receptive_field(ksz, dil)
-            st.warning(f.t("content.conv.no_output", rf=rf, h=n_h + 2 * pad, w=n_w + 2 * pad))
+            st.warning(f.t("conv.no_output", rf=rf, h=n_h + 2 * pad, w=n_w + 2 * pad))
         else:
             st.markdown(f.t("conv.shape_result", h=out_h, w=out_w, rf=cv.receptive_field(ksz, dil)))
             cells = out_h * out_w
@@ -209,7 +209,7 @@ if tabs[3].open:  # only the open tab is computed and sent
         if not coverage.uneven:
             c1.success(f.t("conv.tr_even", k=kt, s=stt, lo=coverage.lo))
         else:
-            key = "conv.tr_uneven" if coverage.visible else "content.conv.tr_hidden"
+            key = "conv.tr_uneven" if coverage.visible else "conv.tr_hidden"
             c1.warning(f.t(key, k=kt, s=stt, lo=coverage.lo, hi=coverage.hi, n=n_in))
         remedy = cv.resize_then_conv_overlap(n_in, 3, stt)
         c2.plotly_chart(grid(remedy, f.t("conv.tr_remedy", s=stt), colorscale="Viridis", height=420), key="tr_remedy")
@@ -245,7 +245,7 @@ if tabs[4].open:  # only the open tab is computed and sent
                 + sep_mark.join(cv.number(v, 3, dec) for v in sep.row)
                 + ")"
             )
-            st.markdown(f.t("content.conv.factors", product=f"{scale}{vec}"))
+            st.markdown(f.t("conv.factors", product=f"{scale}{vec}"))
             c1, c2, c3 = st.columns(3)
             c1.plotly_chart(grid(sep.column[:, None], f.t("conv.column"), fmt="{:.3g}"),
                             key="sep_col")  # fmt: skip
@@ -263,9 +263,7 @@ if tabs[5].open:  # only the open tab is computed and sent
     with tabs[5]:
         st.markdown(f.t("conv.multi_text"))
         rng = np.random.default_rng(
-            int(
-                st.number_input(f.t("content.conv.image_seed"), 0, 9999, 1, key="keep_mc_seed", persist_state="session")
-            )
+            int(st.number_input(f.t("conv.image_seed"), 0, 9999, 1, key="keep_mc_seed", persist_state="session"))
         )
         rgb = rng.integers(0, 4, (3, 6, 6)).astype(float)
         filt = np.stack(
@@ -289,9 +287,7 @@ if tabs[6].open:  # only the open tab is computed and sent
         kind = c[0].selectbox(f.t("conv.signal_kernel"), ["average", "gaussian", "difference"], key="keep_1d_kernel", persist_state="session",
                               format_func=lambda k: f.t(f"conv.k1d.{k}"), placeholder=f.t("common.choose"))  # fmt: skip
         stride1 = c[1].slider(f.t("conv.stride"), 1, 4, 1, key="keep_1d_stride", persist_state="session")
-        seed1 = c[2].number_input(
-            f.t("content.conv.signal_seed"), 0, 9999, 0, key="keep_1d_seed", persist_state="session"
-        )
+        seed1 = c[2].number_input(f.t("conv.signal_seed"), 0, 9999, 0, key="keep_1d_seed", persist_state="session")
         kernels_1d = {
             "average": np.full(7, 1 / 7),
             "gaussian": np.array([1, 4, 6, 4, 1]) / 16,
@@ -303,7 +299,7 @@ if tabs[6].open:  # only the open tab is computed and sent
             sig, k1, stride=stride1, flip=True
         )  # the convolution of the formula below: the kernel is mirrored
         st.latex(r"h(x) = \sum_{k} f(k)\, g(x-k)")
-        st.caption(f.t("content.conv.signal_flip"))
+        st.caption(f.t("conv.signal_flip"))
         st.markdown(f.t("conv.signal_text", k=sep_mark.join(f.num(v, ".3g") for v in k1), n=len(sig), m=len(y)))
         names = (f.t("conv.signal_in"), f.t("conv.signal_out"))
         fig = signals(sig, y, names, offset=(len(k1) - 1) / 2, stride=int(stride1), lang=f.lang)

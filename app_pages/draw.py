@@ -21,7 +21,7 @@ DRAWING_MASK = "drawing_mask"  # the last drawing's ink on a coarse grid: tells 
 DRAWING_NUMBER = "drawing_number"  # how many drawings this session has made
 BASE_SIDE = 280  # the stroke-width slider is in pixels of a canvas this wide; wider canvases scale it
 
-f = frame("page.draw")
+f = frame("draw.page")
 st.caption(f.t("draw.intro"))
 with st.sidebar:
     stroke = st.slider(f.t("draw.stroke"), 6, 40, 20, key="keep_draw_stroke", persist_state="session")
@@ -36,8 +36,8 @@ except Exception:  # the component registers only under `streamlit run`
 
 
 SOURCES = ("canvas", "test")  # drawing needs a pointer; a test digit can be picked with the keyboard alone
-source = st.radio(f.t("a11y.source"), SOURCES, horizontal=True, key="keep_draw_source", persist_state="session",
-                  format_func=lambda s: f.t(f"a11y.source.{s}"), help=f.t("a11y.no_mouse_help"))  # fmt: skip
+source = st.radio(f.t("draw.source"), SOURCES, horizontal=True, key="keep_draw_source", persist_state="session",
+                  format_func=lambda s: f.t(f"draw.source.{s}"), help=f.t("draw.no_mouse_help"))  # fmt: skip
 
 
 def show_result(final, name: str, steps=None, strokes=None) -> None:
@@ -106,7 +106,7 @@ def canvas_part() -> None:
                 drawing.keep_strokes(f.workspace_id, getattr(result, "json_data", None), side, picture)
             check_canvas = check_drawing(picture)
             if check_canvas.problem not in (None, "empty"):  # filled, scribbled over, a dot, scattered marks
-                st.warning(f.t(f"content.draw.{check_canvas.problem}", ink=check_canvas.ink_fraction,
+                st.warning(f.t(f"draw.problem.{check_canvas.problem}", ink=check_canvas.ink_fraction,
                                box=check_canvas.box_fraction, blobs=check_canvas.blobs))  # fmt: skip
                 return
             steps = to_mnist_steps(picture, invert="no")  # the canvas is white ink on black: never invert it
@@ -140,7 +140,7 @@ def keep_drawing(ws: str, digit, strokes, cleaned, noise, seed: int, source: str
 
 if source == "test":
     digits = cache.test_digits()
-    index = int(st.number_input(f.t("a11y.test_index"), 0, len(digits) - 1, 0, key="keep_draw_index",
+    index = int(st.number_input(f.t("draw.test_index"), 0, len(digits) - 1, 0, key="keep_draw_index",
                                 persist_state="session"))  # fmt: skip
     show_result(digits.images[index].numpy() / 255.0, f"MNIST #{index}")
 else:

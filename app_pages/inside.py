@@ -25,7 +25,7 @@ from lib.ui.plots import overlap_map
 from lib.ui.section5 import render_unet_inside
 from lib.ui.widgets import chart_table, noise_controls, upscale
 
-f = frame("page.inside")
+f = frame("inside.page")
 if f.model is None:
     st.stop()
 model = f.model.model

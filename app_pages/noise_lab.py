@@ -19,7 +19,7 @@ from lib.ui.widgets import (
     textbook_noise_settings,
 )
 
-f = frame("page.lab")
+f = frame("lab.page")
 # The textbook's set-up (Appendix 1): Group B noise, the 50/50 mix, clipping on, seed 0, the Group B model.
 TEXTBOOK = {**textbook_noise_settings("lab"), "keep_lab_count": 6, "keep_lab_seed": 0, "keep_lab_pick": 0,
             "keep_lab_errors": False, "keep_lab_hist": False, CHOSEN_MODEL: "shipped:seed_B"}  # fmt: skip
@@ -27,7 +27,7 @@ st.caption(f.t("lab.intro"))
 digits = cache.test_digits()
 
 with st.sidebar:
-    st.button(f.t("content.lab.reset"), key="lab_reset", help=f.t("content.lab.reset_help"), width="stretch",
+    st.button(f.t("lab.reset"), key="lab_reset", help=f.t("lab.reset_help"), width="stretch",
               on_click=on_click_set(TEXTBOOK))  # fmt: skip
     st.subheader(f.t("noise.header"))
     noise = noise_controls(f, "lab")
@@ -53,7 +53,7 @@ else:
 avg = result.averages()
 
 cols = st.columns(4)
-db = f.t("unit.db")
+db = f.t("common.unit.db")
 
 
 def num(value: float, spec: str) -> str:
@@ -61,11 +61,11 @@ def num(value: float, spec: str) -> str:
 
 
 if avg["psnr_noisy"] is None:  # the noise changed nothing: no noisy score, no fake "−75 dB" improvement
-    cols[0].metric(f.t("lab.avg_psnr_noisy"), f.t("content.lab.no_noise"))
+    cols[0].metric(f.t("lab.avg_psnr_noisy"), f.t("lab.no_noise"))
     cols[1].metric(f.t("lab.avg_psnr_cleaned"), f"{num(avg['psnr_cleaned'], '.2f')} {db}")
-    cols[2].metric(f.t("lab.avg_ssim_noisy"), f.t("content.lab.no_noise"))
+    cols[2].metric(f.t("lab.avg_ssim_noisy"), f.t("lab.no_noise"))
     cols[3].metric(f.t("lab.avg_ssim_cleaned"), num(avg["ssim_cleaned"], ".3f"))
-    st.info(f.t("content.lab.no_noise_note"))
+    st.info(f.t("lab.no_noise_note"))
 else:
     cols[0].metric(f.t("lab.avg_psnr_noisy"), f"{num(avg['psnr_noisy'], '.2f')} {db}")
     psnr_gain = round(avg["psnr_cleaned"] - avg["psnr_noisy"], 2)  # as shown: "+0,00" is no change
@@ -76,12 +76,12 @@ else:
     delta_metric(cols[3], f.t("lab.avg_ssim_cleaned"), num(avg["ssim_cleaned"], ".3f"), ssim_gain,
                  num(ssim_gain, "+.3f"))  # fmt: skip
     if result.untouched.any():
-        st.caption(f.t("content.lab.partly_untouched", n=int(result.untouched.sum()), total=len(indices)))
-    with st.expander(f.t("content.guide.why_lower_title"), expanded=avg["psnr_cleaned"] < avg["psnr_noisy"]):
+        st.caption(f.t("lab.partly_untouched", n=int(result.untouched.sum()), total=len(indices)))
+    with st.expander(f.t("common.why_lower_title"), expanded=avg["psnr_cleaned"] < avg["psnr_noisy"]):
         if avg["psnr_cleaned"] < avg["psnr_noisy"]:  # the example is what the class sees, computed
-            st.markdown(f.t("fixes.why_lower_here", noisy=avg["psnr_noisy"], cleaned=avg["psnr_cleaned"],
+            st.markdown(f.t("lab.why_lower_here", noisy=avg["psnr_noisy"], cleaned=avg["psnr_cleaned"],
                             diff=avg["psnr_noisy"] - avg["psnr_cleaned"]))  # fmt: skip
-        st.markdown(f.t("content.guide.why_lower"))
+        st.markdown(f.t("common.why_lower"))
 
 headers = [f.t("lab.original"), f.t("lab.noisy"), f.t("lab.cleaned")]
 if show_errors:
@@ -96,7 +96,7 @@ for i, idx in enumerate(indices):
         f.t("noise.kind.gaussian" if result.gaussian[i] else "noise.kind.speckle")
         + " · "
         + (
-            f.t("content.lab.no_noise")
+            f.t("lab.no_noise")
             if result.untouched[i]
             else f.t("lab.caption_scores", psnr=result.psnr_noisy[i], ssim=result.ssim_noisy[i])
         ),

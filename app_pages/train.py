@@ -30,7 +30,7 @@ STOP_CHOICES = [0.0, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0063, 0.008, 0.01, 0.0
 RUNS = "train_runs"
 SEEN = "train_seen_end"  # the job whose end the page has already redrawn for
 
-f = frame("page.train")
+f = frame("train.page")
 st.caption(f.t("train.intro"))
 ws = f.workspace_id
 registry = workspace.workspace_jobs()
@@ -43,10 +43,10 @@ busy = job is not None and job.active
 def preset_text(preset: Preset, edited: list[str]) -> str:
     """What the preset set, field by field, where it departs from Appendix 1 and why, and what was changed since."""
     v = preset.fields()
-    text = f.t(f"fixes.train.preset.{preset.name}", epochs=v["epochs"], lr=v["lr"], batch=v["batch_size"],
+    text = f.t(f"train.preset.{preset.name}", epochs=v["epochs"], lr=v["lr"], batch=v["batch_size"],
                stop=v["stop_loss"], digits=v["subset"])  # fmt: skip
     if edited:
-        text += " " + f.t("fixes.train.edited", fields=", ".join(f.t(f"fixes.train.field.{name}") for name in edited))
+        text += " " + f.t("train.edited", fields=", ".join(f.t(f"train.field.{name}") for name in edited))
     return text
 
 
@@ -79,9 +79,9 @@ with left:
         st.session_state[PRESET] = name
 
     classroom_col, book_col = st.columns(2)
-    classroom_col.button(f.t("trainfast.fast"), key="train_use_classroom", on_click=use_preset, args=("classroom",),
+    classroom_col.button(f.t("train.classroom"), key="train_use_classroom", on_click=use_preset, args=("classroom",),
                          disabled=busy, width="stretch")  # fmt: skip
-    book_col.button(f.t("trainfast.textbook"), key="train_use_textbook", on_click=use_preset, args=("textbook",),
+    book_col.button(f.t("train.textbook"), key="train_use_textbook", on_click=use_preset, args=("textbook",),
                     disabled=busy, width="stretch")  # fmt: skip
     preset_caption = st.empty()  # filled below, once the fields' values are known
     epochs = st.number_input(
@@ -99,17 +99,17 @@ with left:
         STOP_CHOICES,
         key="keep_train_stop",
         persist_state="session",
-        format_func=lambda v: f.num(v, "g") if v else f.t("fixes.train.no_stop"),
+        format_func=lambda v: f.num(v, "g") if v else f.t("train.no_stop"),
         help=f.t("train.stop_help"),
     )
     schedule = st.selectbox(
-        f.t("trainfast.schedule"),
+        f.t("train.schedule"),
         SCHEDULES,
         key="keep_train_schedule",
         persist_state="session",
         placeholder=f.t("common.choose"),
-        format_func=lambda k: f.t(f"trainfast.schedule.{k}"),
-        help=f.t("trainfast.schedule_help"),
+        format_func=lambda k: f.t(f"train.schedule.{k}"),
+        help=f.t("train.schedule_help"),
     )
     subset = st.slider(
         f.t("train.subset"),
@@ -134,18 +134,18 @@ with left:
     planned = int(epochs) * int(subset)
     too_long = planned > cap and not busy
     if too_long:
-        st.warning(f.t("load.over_cap", epochs=int(epochs), digits=int(subset), images=planned, cap=cap))
+        st.warning(f.t("train.over_cap", epochs=int(epochs), digits=int(subset), images=planned, cap=cap))
     elif not busy:
         running, _ = queue.load()
         sharing = min(queue.capacity, running + 1)
-        with st.spinner(f.t("fixes.train.measuring")):
+        with st.spinner(f.t("train.measuring")):
             speed = cache.training_speed(model_name, int(batch))  # measured on this server, at its current load
         seconds = speed.expected_seconds(int(epochs), int(subset), queue.slowdown(sharing))
-        key = "load.expected" if queue.slowdown(sharing) == 1 else "load.expected_shared"
+        key = "train.expected" if queue.slowdown(sharing) == 1 else "train.expected_shared"
         text = f.t(key, duration=format_duration(seconds, f.lang), epochs=int(epochs), digits=int(subset))
         if stop_loss > 0:
-            text += " " + f.t("fixes.train.expected_stop")
-        st.caption(text, help=f.t("fixes.train.expected_help"))
+            text += " " + f.t("train.expected_stop")
+        st.caption(text, help=f.t("train.expected_help"))
     start_col, stop_col = st.columns(2)
     start = start_col.button(
         f.t("train.start"), type="primary", disabled=busy or too_long, key="train_start", width="stretch"
@@ -158,7 +158,7 @@ with left:
         )  # fmt: skip
         train_part, val_part = train_val_split(cache.train_digits(), 1000)
         number = sum(k.startswith(workspace.MODEL_PREFIX) for k in f.models) + 1
-        name = f.t("sidebar.my_model", n=number)
+        name = f.t("common.sidebar.my_model", n=number)
         try:
             if ws:  # the workspace owns it: kept in the store as it runs, one per workspace
                 job = start_job(workspace.store(), ws, config, noise, train_part, val_part, queue, registry, name,
@@ -173,7 +173,7 @@ with left:
             st.session_state[JOB] = job
             st.rerun()  # draw the whole page again: Start greyed out, Stop live, the progress panel polling
     queued = busy and job.state == "queued"
-    if stop_col.button(f.t("load.cancel" if queued else "train.stop"), disabled=not busy, key="train_stop",
+    if stop_col.button(f.t("train.cancel" if queued else "train.stop"), disabled=not busy, key="train_stop",
                        width="stretch"):  # fmt: skip
         job.stop()
 
@@ -197,7 +197,7 @@ def curve(history: list[dict[str, float]], running: list[tuple[float, float]]) -
     fig.update_layout(
         height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(title=f.t("train.epoch"), rangemode="tozero"),
         yaxis=dict(title=f.t("train.loss"), nticks=6, rangemode="tozero"),
-        yaxis2=dict(title=f.t("unit.psnr"), overlaying="y", side="right", nticks=6, tickformat=".1f", showgrid=False),
+        yaxis2=dict(title=f.t("common.unit.psnr"), overlaying="y", side="right", nticks=6, tickformat=".1f", showgrid=False),
         legend=dict(orientation="h", y=-0.25),
     )  # fmt: skip
     return fig
@@ -221,7 +221,7 @@ def register_result(job: TrainingJob) -> None:
 def training_name(info: TrainingInfo) -> str:
     """The name a training's model gets, in the page's language (its number is kept with its settings)."""
     number = info.settings.get("number")
-    return f.t("sidebar.my_model", n=number) if number else info.settings.get("name") or str(info.id)
+    return f.t("common.sidebar.my_model", n=number) if number else info.settings.get("name") or str(info.id)
 
 
 def interrupted_panel() -> None:
@@ -282,20 +282,20 @@ def show_status(job: TrainingJob) -> None:
     queue = server.training_queue()
     info = queue.info(job)
     if job.state == "queued" and info.place:  # (place 0: it got its slot just now)
-        st.warning(f.t("load.queued", place=info.place, running=info.running, capacity=info.capacity,
+        st.warning(f.t("train.queued", place=info.place, running=info.running, capacity=info.capacity,
                        start=format_duration(info.start_in, f.lang),
                        duration=format_duration(queue.expected_seconds(job.planned_images, info.capacity), f.lang)))  # fmt: skip
         st.progress(0.0)
         return
     p = job.snapshot()
     if p is None:  # the slot is taken, the first batch is on its way
-        st.progress(0.0, text=f.t("load.preparing"))
+        st.progress(0.0, text=f.t("train.preparing"))
         return
     eta = format_duration(job.remaining_seconds(), f.lang)
-    st.progress(min(p.fraction, 1.0), text=f.t("load.progress", epoch=p.epoch, epochs=p.epochs, step=p.step,
+    st.progress(min(p.fraction, 1.0), text=f.t("train.progress", epoch=p.epoch, epochs=p.epochs, step=p.step,
                                                  steps=p.steps_per_epoch, loss=p.loss, eta=eta))  # fmt: skip
     if p.images:
-        st.caption(f.t("trainfast.speed", rate=p.images_per_second, epoch_s=p.epoch_seconds))
+        st.caption(f.t("train.speed", rate=p.images_per_second, epoch_s=p.epoch_seconds))
 
 
 @st.fragment(run_every=1.0 if busy else None)
@@ -310,7 +310,7 @@ def show_progress(job: TrainingJob) -> None:
     """The live curve of a running job (its progress bar is under Start)."""
     p = job.snapshot()
     if p is None:
-        st.info(f.t("fixes.train.status_left"))
+        st.info(f.t("train.status_left"))
         return
     st.plotly_chart(number_style(curve(p.history, job.curve()), f.lang), key="train_curve")
 
@@ -334,16 +334,16 @@ def progress_panel() -> None:
         with st.expander(f.t("train.error.details")):
             st.code(job.error or "", language=None, wrap_lines=True)
     elif job.result is None:
-        st.info(f.t("load.cancelled"))
+        st.info(f.t("train.cancelled"))
     else:
         register_result(job)
         key = f"workspace:{job.model_id}" if getattr(job, "model_id", None) is not None else f"session:{job.name}"
         shown_name = f.name(key)  # the picker's name ("Моя модель 2"), also in the file names
         info = job.result.train  # a stopped epoch counts as the part of it that ran (1.38 epochs)
-        st.success(f.t("trainfast.finished" if job.state == "done" else "trainfast.stopped", name=shown_name,
+        st.success(f.t("train.finished" if job.state == "done" else "train.stopped", name=shown_name,
                        epochs=info.get("epochs_run", len(job.result.history)), images=info.get("images_seen", 0)))  # fmt: skip
         if info.get("images_per_s") and job.result.history:
-            st.caption(f.t("trainfast.speed", rate=info["images_per_s"],
+            st.caption(f.t("train.speed", rate=info["images_per_s"],
                            epoch_s=job.result.history[-1]["seconds"] / max(info["epochs_run"], 1e-9)))  # fmt: skip
         st.plotly_chart(number_style(curve(job.result.history, job.curve()), f.lang), key="train_curve_final")
         rows = job.result.history

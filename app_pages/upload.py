@@ -22,7 +22,7 @@ from lib.ui.section5 import remember_digit
 from lib.ui.uploads import file_uploader
 from lib.ui.widgets import comparison_models, noise_controls, number_slider, render_cleaned, render_steps
 
-f = frame("page.upload")
+f = frame("upload.page")
 st.caption(f.t("upload.intro", mb=UPLOAD_LIMIT_MB, mp=MAX_PIXELS // 10**6))
 with st.sidebar:
     st.subheader(f.t("upload.preprocessing"))
@@ -122,7 +122,7 @@ else:
     parameters = report_parameters(f.lang, noise, int(seed), list(models), preprocessing, described)
     sheet = sheet_png(items, f.lang)
     noisy_column = has_noisy_column(items)
-    st.image(sheet, caption=f.t("upload.sheet" if noisy_column else "content.report.sheet_as_is"),
+    st.image(sheet, caption=f.t("upload.sheet" if noisy_column else "report.sheet.as_is"),
              alt=f.t("alt.sheet" if noisy_column else "alt.sheet_as_is", n=len(items)))  # fmt: skip
     c1, c2 = st.columns(2)
     c1.download_button(f.t("upload.download_sheet"), sheet, "denoising_sheet.png", "image/png", key="dl_sheet")

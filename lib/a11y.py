@@ -34,7 +34,7 @@ def noise_words(lang: str, noise: NoiseConfig, kind: str | None = None, group: s
     else:
         params = t("alt.noise.gaussian", lang, mean=noise.mean, var=noise.var)
     if group in ("A", "B"):
-        params = f"{params}, {t(f'group.{group}', lang)}"
+        params = f"{params}, {t(f'noise.group.{group}', lang)}"
     return f"{t(f'noise.kind.{kind}', lang)} ({params})"
 
 

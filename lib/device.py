@@ -34,4 +34,4 @@ def describe_device(device: torch.device, lang: str = "en") -> str:
         return f"CUDA · {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple MPS"
-    return t("device.cpu", lang, n=torch.get_num_threads())
+    return t("common.device.cpu", lang, n=torch.get_num_threads())

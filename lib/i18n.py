@@ -1,5 +1,10 @@
 """Russian and English UI strings: t(key, lang) over the tables in lib/locales/, with CLDR plurals and number formats.
 
+Each language has a folder of tables, `lib/locales/<lang>/<name>.json`, one per page (`train.json`, `conv.json`,
+`draw.json`, …) or cross-page topic (`common.json` for the frame and shared widgets, `noise.json`, `model.json`,
+`ckpt.json`, `alt.json` for picture descriptions, …), and every key of `<name>.json` starts with `<name>.`: a key
+says where its file is, and a page's strings are in one place.
+
 Templates are `str.format` templates with two additions, both applied by the language's rules:
 
 * numbers are written the language's way: a format spec with grouping or decimals (`{n:,}`, `{x:.2f}`, `{p:.1%}`)
@@ -39,8 +44,8 @@ PLURAL_ORDER = {"ru": ("one", "few", "many", "other"), "en": ("one", "other")}
 
 
 def locale_files(lang: str) -> list[Path]:
-    """The language's main table followed by its per-topic tables (`ru.json`, `ru.*.json`)."""
-    return [LOCALE_DIR / f"{lang}.json", *sorted(LOCALE_DIR.glob(f"{lang}.*.json"))]
+    """The language's tables, one per page or topic, in name order (`ru/common.json`, `ru/compare.json`, …)."""
+    return sorted((LOCALE_DIR / lang).glob("*.json"))
 
 
 @cache
@@ -48,12 +53,15 @@ def table(lang: str) -> dict[str, str]:
     """The string table of one language, merged from its files (read once, never mutated)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}")
+    files = locale_files(lang)
+    if not files:
+        raise FileNotFoundError(f"no string tables in {LOCALE_DIR / lang}")
     merged: dict[str, str] = {}
-    for path in locale_files(lang):
+    for path in files:
         part = json.loads(path.read_text(encoding="utf-8"))
         clash = merged.keys() & part.keys()
         if clash:
-            raise ValueError(f"{path.name} repeats keys {sorted(clash)}")
+            raise ValueError(f"{lang}/{path.name} repeats keys {sorted(clash)}")
         merged.update(part)
     return merged
 
@@ -143,10 +151,10 @@ def format_duration(seconds: float, lang: str) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return t("duration.h_min", lang, h=hours, m=minutes)
+        return t("common.duration.h_min", lang, h=hours, m=minutes)
     if minutes:
-        return t("duration.min_s", lang, m=minutes, s=secs)
-    return t("duration.s", lang, s=secs)
+        return t("common.duration.min_s", lang, m=minutes, s=secs)
+    return t("common.duration.s", lang, s=secs)
 
 
 def default_language(locale: str | None) -> str:

@@ -95,16 +95,16 @@ def clipping_notes(noise: NoiseConfig, triples: Triples) -> list[tuple[str, dict
     spread out, both above 255 and below 0. Whether those values are cut or kept depends on clipping.
     """
     if triples.untouched.all():
-        return [("content.clip.no_noise", {})]
+        return [("lab.clip.no_noise", {})]
     state = "on" if noise.clip else "off"
-    notes = [(f"content.clip.share.{state}", {"share": triples.clipped_share()})]
+    notes = [(f"lab.clip.share.{state}", {"share": triples.clipped_share()})]
     gauss = triples.gaussian & ~triples.untouched
     spk = ~triples.gaussian & ~triples.untouched
     if gauss.any():
         kind = "gauss_negative" if noise.mean < 0 else "gauss"
-        notes.append((f"content.clip.{kind}.{state}", {"mean": noise.mean, "share": triples.clipped_share(gauss)}))
+        notes.append((f"lab.clip.{kind}.{state}", {"mean": noise.mean, "share": triples.clipped_share(gauss)}))
     if spk.any():
-        notes.append((f"content.clip.speckle.{state}", {"s": noise.speckle, "share": triples.clipped_share(spk)}))
+        notes.append((f"lab.clip.speckle.{state}", {"s": noise.speckle, "share": triples.clipped_share(spk)}))
     return notes
 
 

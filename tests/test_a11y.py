@@ -79,10 +79,10 @@ def test_alt_texts_carry_digit_noise_and_scores_in_the_ui_language():
 
 
 def test_alt_strings_exist_in_both_languages():
-    ru = json.loads((LOCALE_DIR / "ru.a11y.json").read_text(encoding="utf-8"))
-    en = json.loads((LOCALE_DIR / "en.a11y.json").read_text(encoding="utf-8"))
+    ru = json.loads((LOCALE_DIR / "ru" / "alt.json").read_text(encoding="utf-8"))
+    en = json.loads((LOCALE_DIR / "en" / "alt.json").read_text(encoding="utf-8"))
     assert ru.keys() == en.keys()
-    assert all(key.startswith(("alt.", "a11y.")) for key in ru)
+    assert all(key.startswith("alt.") for key in ru)
 
 
 def rgb_at(scale, fraction: float) -> tuple[float, ...]:

@@ -45,7 +45,7 @@ def no_exception(at: AppTest) -> None:
 def test_home_is_the_noise_lab_with_six_triples():
     at = app()
     no_exception(at)
-    assert at.title[0].value == t("page.lab", "en")
+    assert at.title[0].value == t("lab.page", "en")
     assert len(image_urls(at)) == 6 * 3
     assert at.sidebar.selectbox(key="keep_model").value == "shipped:seed_B"
     assert len(at.metric) == 4
@@ -106,12 +106,12 @@ def test_error_maps_and_histogram_toggles_add_content():
 
 def test_language_switch_changes_labels_and_keeps_values():
     at = app("ru")
-    assert at.title[0].value == t("page.lab", "ru")
+    assert at.title[0].value == t("lab.page", "ru")
     at.sidebar.select_slider(key="keep_lab_var").set_value(321.0).run()
     at.sidebar.slider(key="keep_lab_count").set_value(4).run()
     at.sidebar.selectbox(key="keep_lang").set_value("en").run()
     no_exception(at)
-    assert at.title[0].value == t("page.lab", "en")
+    assert at.title[0].value == t("lab.page", "en")
     assert at.sidebar.select_slider(key="keep_lab_var").label == t("noise.var", "en")
     assert at.sidebar.select_slider(key="keep_lab_var").value == pytest.approx(321.0)
     assert at.sidebar.slider(key="keep_lab_count").value == 4
@@ -188,7 +188,7 @@ def test_tiny_training_run_joins_the_model_picker():
     at = page("app_pages/train.py")
     no_exception(at)
     job = train_tiny(at)
-    mine = t("sidebar.my_model", "en", n=1)
+    mine = t("common.sidebar.my_model", "en", n=1)
     deadline = time.time() + 30
     while time.time() < deadline:
         at.run()
@@ -225,15 +225,15 @@ def test_a_third_training_waits_in_the_queue_with_its_place_and_can_cancel(train
         assert job.state == "queued"
         no_exception(at)
         assert at.button(key="train_start").disabled
-        assert at.button(key="train_stop").label == t("load.cancel", "en") and not at.button(key="train_stop").disabled
+        assert at.button(key="train_stop").label == t("train.cancel", "en") and not at.button(key="train_stop").disabled
         warning = at.warning[0].value
-        assert warning.startswith(t("load.queued", "en", place=1, running=2, capacity=2, start="", duration="")[:40])
+        assert warning.startswith(t("train.queued", "en", place=1, running=2, capacity=2, start="", duration="")[:40])
         at.button(key="train_stop").click().run()  # cancel
         job.join(10)
         at.run()
         no_exception(at)
         assert job.state == "stopped" and job.result is None
-        assert any(i.value == t("load.cancelled", "en") for i in at.info)
+        assert any(i.value == t("train.cancelled", "en") for i in at.info)
         assert not at.button(key="train_start").disabled
     finally:
         for other in others:

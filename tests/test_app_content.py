@@ -49,7 +49,7 @@ def test_transposed_tab_k6_s3_on_a_small_input_is_even(conv_page):
     assert t("conv.tr_even", "en", k=4, s=2, lo=4) in [s.value for s in at.success]
     at.radio(key="keep_tr_choice").set_value("k7s3").run()
     at.slider(key="keep_tr_n_k7s3").set_value(2).run()
-    assert t("content.conv.tr_hidden", "en", k=7, s=3, lo=4, hi=9, n=2) in [w.value for w in at.warning]
+    assert t("conv.tr_hidden", "en", k=7, s=3, lo=4, hi=9, n=2) in [w.value for w in at.warning]
 
 
 def test_worked_sum_has_no_plus_minus_and_no_negative_zero(conv_page):
@@ -62,7 +62,7 @@ def test_worked_sum_has_no_plus_minus_and_no_negative_zero(conv_page):
 
 def test_separable_tab_shows_sobel_as_121_times_minus101(conv_page):
     at = open_tab(conv_page, 5)
-    assert t("content.conv.factors", "en", product="(1, 2, 1)ᵀ · (−1, 0, 1)") in [m.value for m in at.markdown]
+    assert t("conv.factors", "en", product="(1, 2, 1)ᵀ · (−1, 0, 1)") in [m.value for m in at.markdown]
 
 
 def test_signed_grids_share_one_diverging_scale_centred_on_zero(conv_page):
@@ -88,7 +88,7 @@ def array_2d(value) -> np.ndarray:
 
 def test_image_seed_is_not_called_a_noise_seed(conv_page):
     labels = [n.label for number in (6, 7) for n in open_tab(conv_page, number).number_input]
-    assert t("content.conv.image_seed", "en") in labels and t("content.conv.signal_seed", "en") in labels
+    assert t("conv.image_seed", "en") in labels and t("conv.signal_seed", "en") in labels
     assert t("lab.seed", "en") not in labels
 
 
@@ -98,7 +98,7 @@ def test_kernel_that_does_not_fit_says_so_instead_of_a_negative_size():
     at.slider(key="keep_sp_d").set_value(3).run()
     at.slider(key="keep_sp_h").set_value(3).run()
     no_exception(at)
-    assert t("content.conv.no_output", "en", rf=13, h=3, w=7) in [w.value for w in at.warning]
+    assert t("conv.no_output", "en", rf=13, h=3, w=7) in [w.value for w in at.warning]
     assert not any(m.value.startswith("Output **-") or "−2 ×" in m.value for m in at.markdown)
 
 
@@ -115,7 +115,7 @@ def test_inside_calls_only_the_convolutional_model_table_1():
     at = page("app_pages/inside.py")
     at.sidebar.selectbox(key="keep_model").set_value("shipped:linear_B").run()
     no_exception(at)
-    assert at.header[0].value == t("content.inside.table_linear", "en")
+    assert at.header[0].value == t("inside.table_linear", "en")
     assert "Table 1" not in at.header[0].value
     at.sidebar.selectbox(key="keep_model").set_value("shipped:seed_B").run()
     assert at.header[0].value == t("inside.table", "en")
@@ -127,12 +127,12 @@ def test_noise_lab_says_no_noise_instead_of_100_db():
     at.sidebar.select_slider(key="keep_lab_speckle").set_value(0.0).run()
     no_exception(at)
     values = [m.value for m in at.metric]
-    assert values[0] == values[2] == t("content.lab.no_noise", "en")
+    assert values[0] == values[2] == t("lab.no_noise", "en")
     assert all(not m.delta for m in at.metric)  # no red "−75 dB"
     assert not any("100.0" in m.value for m in at.metric)
     captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
     assert not any("PSNR 100" in c for c in captions)
-    assert sum(t("content.lab.no_noise", "en") in c for c in captions) == 6
+    assert sum(t("lab.no_noise", "en") in c for c in captions) == 6
 
 
 def test_histogram_message_with_clipping_off_does_not_claim_clipping():
@@ -167,10 +167,10 @@ def test_why_cleaning_can_lower_psnr_is_explained_on_the_lab_and_compare_pages()
     at = app()
     at.sidebar.button(key="lab_preset_A").click().run()  # mild Group A noise: where cleaning lowers PSNR
     no_exception(at)
-    assert t("content.guide.why_lower_title", "en") in [e.label for e in at.expander]
+    assert t("common.why_lower_title", "en") in [e.label for e in at.expander]
     cmp = page("app_pages/compare.py")
     no_exception(cmp)
-    assert t("content.guide.why_lower_title", "en") in [e.label for e in cmp.expander]
+    assert t("common.why_lower_title", "en") in [e.label for e in cmp.expander]
 
 
 def test_compare_metric_control_always_shows_a_selection():
@@ -192,7 +192,7 @@ def test_upload_report_in_clean_as_it_is_mode_claims_no_reference(test_digits):
     at.file_uploader(key="upload_files").set_value(("d.png", png_bytes(test_digits, 3), "image/png")).run()
     no_exception(at)
     captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
-    assert t("content.report.sheet_as_is", "ru") in captions and t("upload.sheet", "ru") not in captions
+    assert t("report.sheet.as_is", "ru") in captions and t("upload.sheet", "ru") not in captions
     at.radio(key="keep_up_mode").set_value("add_noise").run()
     captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
     assert t("upload.sheet", "ru") in captions
@@ -200,7 +200,7 @@ def test_upload_report_in_clean_as_it_is_mode_claims_no_reference(test_digits):
 
 def test_russian_explainer_writes_decimal_commas():
     at = open_tab(page("app_pages/convolution.py", lang="ru"), 5, "ru")
-    assert t("content.conv.factors", "ru", product="(1; 2; 1)ᵀ · (−1; 0; 1)") in [m.value for m in at.markdown]
+    assert t("conv.factors", "ru", product="(1; 2; 1)ᵀ · (−1; 0; 1)") in [m.value for m in at.markdown]
     open_tab(at, 2, "ru")
     at.selectbox(key="keep_conv_preset").set_value("box_blur").run()
     no_exception(at)

@@ -88,10 +88,20 @@ def _code_files() -> list[Path]:
     return [*root.glob("app_pages/*.py"), *root.glob("lib/**/*.py"), root / "streamlit_app.py"]
 
 
+def _table_names() -> str:
+    """The locale files' names as a regex alternative: a key starts with one of them and a dot."""
+    return "|".join(re.escape(path.stem) for path in i18n.locale_files("en"))
+
+
 def test_every_key_used_in_the_code_exists():
     used = set()
+    # keys kept in tables and variables too ("draw.canvas_undo" in a dict), not only those passed to t() directly;
+    # a file name such as "report.pdf" is not a key
+    literal = re.compile(rf"""(?<![\w{{])["']((?:{_table_names()})\.[a-z0-9_.]*[a-z0-9_])["']""")
     for path in _code_files():
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+\.[a-z0-9_.]*[a-z0-9_])["']""", path.read_text()))
+        text = path.read_text()
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+\.[a-z0-9_.]*[a-z0-9_])["']""", text))
+        used |= {key for key in literal.findall(text) if not re.search(r"\.(json|pdf|docx|pt|png|csv|zip)$", key)}
     assert used, "the pattern found no key at all"
     missing = used - set(i18n.table("en"))
     assert not missing, missing
@@ -100,9 +110,14 @@ def test_every_key_used_in_the_code_exists():
 def test_every_key_built_with_an_f_string_matches_some_key():
     keys = set(i18n.table("en"))
     patterns = set()
+    # f-strings passed to t() and those kept for later (lib.lab's notes), and "prefix." + name concatenations
+    built = re.compile(rf"""\bf(["'])((?:{_table_names()})\.(?:(?!\1).)*)\1""")
+    joined = re.compile(rf"""["']((?:{_table_names()})\.[a-z0-9_.]*\.)["']\s*\+""")
     for path in _code_files():
-        found = re.findall(r"""\bt\(\s*f(["'])((?:(?!\1).)*)\1""", path.read_text())
+        text = path.read_text()
+        found = re.findall(r"""\bt\(\s*f(["'])((?:(?!\1).)*)\1""", text) + built.findall(text)
         patterns |= {body for _quote, body in found if "{" in body}
+        patterns |= {prefix + "{name}" for prefix in joined.findall(text)}
     assert patterns, "the pattern found no f-string key at all"
     unmatched = []
     for pattern in patterns:
@@ -143,15 +158,33 @@ def test_shipped_comparison_file_is_complete():
 
 
 def test_locale_tables_merge_topic_files_and_reject_repeated_keys(tmp_path, monkeypatch):
-    (tmp_path / "en.json").write_text('{"a.one": "1"}', encoding="utf-8")
-    (tmp_path / "en.topic.json").write_text('{"b.two": "2"}', encoding="utf-8")
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "b.json").write_text('{"b.two": "2"}', encoding="utf-8")
+    (tmp_path / "en" / "a.json").write_text('{"a.one": "1"}', encoding="utf-8")
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     i18n.table.cache_clear()
     try:
+        assert [p.name for p in i18n.locale_files("en")] == ["a.json", "b.json"]
         assert i18n.table("en") == {"a.one": "1", "b.two": "2"}
-        (tmp_path / "en.clash.json").write_text('{"a.one": "again"}', encoding="utf-8")
+        (tmp_path / "en" / "c.json").write_text('{"a.one": "again"}', encoding="utf-8")
         i18n.table.cache_clear()
         with pytest.raises(ValueError, match="a.one"):
             i18n.table("en")
     finally:
         i18n.table.cache_clear()
+
+
+def test_every_locale_file_holds_only_keys_named_after_it():
+    names = {}
+    for lang in i18n.LANGUAGES:
+        files = i18n.locale_files(lang)
+        assert files, lang
+        assert all(path.parent == i18n.LOCALE_DIR / lang for path in files)
+        names[lang] = [path.stem for path in files]
+        for path in files:
+            keys = json.loads(path.read_text(encoding="utf-8"))
+            assert keys, path.name
+            stray = [key for key in keys if not key.startswith(f"{path.stem}.")]
+            assert not stray, f"{lang}/{path.name}: {stray}"
+    assert names["ru"] == names["en"]
+    assert not list(i18n.LOCALE_DIR.glob("*.json")), "a table outside the language folders is never read"

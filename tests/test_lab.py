@@ -32,7 +32,7 @@ def test_noise_that_changes_nothing_has_no_noisy_score(model, images, noise):
     avg = tri.averages()
     assert avg["psnr_noisy"] is None and avg["ssim_noisy"] is None
     assert avg["psnr_cleaned"] == pytest.approx(float(tri.psnr_cleaned.mean()))
-    assert clipping_notes(noise, tri) == [("content.clip.no_noise", {})]
+    assert clipping_notes(noise, tri) == [("lab.clip.no_noise", {})]
 
 
 def test_mix_with_speckle_off_averages_only_the_noised_images(model, images):
@@ -58,7 +58,7 @@ def test_histogram_message_matches_the_noise_kind_and_clipping(model, images, cl
     tri = make_triples(model, images, noise, 2)
     notes = clipping_notes(noise, tri)
     state = "on" if clip else "off"
-    assert notes[0] == (f"content.clip.share.{state}", {"share": tri.clipped_share()})
+    assert notes[0] == (f"lab.clip.share.{state}", {"share": tri.clipped_share()})
     assert {k.split(".")[2] for k, _ in notes[1:]} == expected
     assert all(k.endswith(f".{state}") for k, _ in notes)
     text = " ".join(t(k, "en", **p) for k, p in notes)
@@ -67,7 +67,7 @@ def test_histogram_message_matches_the_noise_kind_and_clipping(model, images, cl
         assert "μ" not in text  # speckle has no mean to blame
     raw = tri.noisy_raw[tri.gaussian] if kind != "speckle" else tri.noisy_raw
     share = float(((raw < 0) | (raw > 255)).mean())
-    assert dict(notes[1:]).get(f"content.clip.{next(iter(expected - {'speckle'}), 'speckle')}.{state}")["share"] == (
+    assert dict(notes[1:]).get(f"lab.clip.{next(iter(expected - {'speckle'}), 'speckle')}.{state}")["share"] == (
         pytest.approx(share)
     )
 

@@ -77,7 +77,7 @@ def test_clean_as_it_is_has_no_noisy_column_and_no_100_db(model, digit):
     assert header_matches(narrow, 0, t("upload.input", "ru")) and header_matches(narrow, 1, "a")
     rows = list(csv.reader(io.StringIO(metrics_csv(as_is, "en").lstrip("\ufeff"))))
     assert [r[1] for r in rows[1:]] == ["a", "b"]  # no "noisy" row scored 100 dB / 1.00
-    assert all(r[4] == t("content.report.ref_input", "en") for r in rows[1:])
+    assert all(r[4] == t("report.sheet.ref_input", "en") for r in rows[1:])
     assert not any(r[2].startswith("100") for r in rows[1:])
     noisy_rows = list(csv.reader(io.StringIO(metrics_csv(noised, "en").lstrip("\ufeff"))))
     assert [r[1] for r in noisy_rows[1:]] == [t("lab.noisy", "en"), "a", "b"]
@@ -85,7 +85,7 @@ def test_clean_as_it_is_has_no_noisy_column_and_no_100_db(model, digit):
 
 def test_noise_that_changed_nothing_is_not_scored(model, digit):
     item = ReportItem("x", clean_digit({"a": model}, digit, NoiseConfig(kind="speckle", speckle=0.0), 0))
-    assert report.score_text(item, "noisy", "ru") == t("content.report.no_noise", "ru")
+    assert report.score_text(item, "noisy", "ru") == t("report.sheet.no_noise", "ru")
     rows = list(csv.reader(io.StringIO(metrics_csv([item], "en").lstrip("\ufeff"))))
     assert [r[1] for r in rows[1:]] == ["a"]
 
@@ -95,7 +95,7 @@ def test_russian_csv_is_what_russian_excel_expects(model, digit):
     text = metrics_csv([ReportItem("семёрка.png", result)], "ru")
     assert text.startswith("\ufeff")  # UTF-8 byte-order mark: Excel then reads the Cyrillic correctly
     rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
-    assert rows[0] == [t(f"content.report.csv.{c}", "ru") for c in ("image", "method", "psnr", "ssim", "reference")]
+    assert rows[0] == [t(f"report.sheet.csv.{c}", "ru") for c in ("image", "method", "psnr", "ssim", "reference")]
     assert rows[1][:2] == ["семёрка.png", t("lab.noisy", "ru")]
     for row, method in zip(rows[1:], ["noisy", "Свёрточный АЭ"]):
         assert "." not in row[2] and "," in row[2]
@@ -118,11 +118,11 @@ def test_zip_holds_translated_parameters_csv_and_every_image(model, digit):
     assert len(images) == 3 + 2  # original, noisy, model; the un-noised drawing has no noisy image
     assert any(t("lab.noisy", "ru") in n for n in images)
     loaded = json.loads(data.read("parameters.json"))
-    assert set(loaded) == {t(f"content.report.param.{k}", "ru") for k in
+    assert set(loaded) == {t(f"report.sheet.param.{k}", "ru") for k in
                            ("noise", "seed", "models", "preprocessing", "images")}  # fmt: skip
-    noise_part = loaded[t("content.report.param.noise", "ru")]
-    assert noise_part[t("content.report.param.kind", "ru")] == t("noise.kind.speckle", "ru")
-    assert loaded[t("content.report.param.preprocessing", "ru")][t("content.report.param.invert", "ru")] == t(
+    noise_part = loaded[t("report.sheet.param.noise", "ru")]
+    assert noise_part[t("report.sheet.param.kind", "ru")] == t("noise.kind.speckle", "ru")
+    assert loaded[t("report.sheet.param.preprocessing", "ru")][t("report.sheet.param.invert", "ru")] == t(
         "upload.invert.auto", "ru"
     )
     assert data.read("metrics.csv").startswith(b"\xef\xbb\xbf")
@@ -137,4 +137,4 @@ def test_mixed_sheet_says_which_rows_compare_with_their_input(model, digit):
     tall = Image.open(io.BytesIO(sheet_png([noised, as_is], "ru")))
     plain = Image.open(io.BytesIO(sheet_png([noised, noised], "ru")))
     assert tall.size[1] > plain.size[1]  # the extra footnote line
-    assert report.score_text(as_is, "noisy", "ru") == t("content.report.not_noised", "ru")
+    assert report.score_text(as_is, "noisy", "ru") == t("report.sheet.not_noised", "ru")

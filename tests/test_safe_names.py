@@ -143,7 +143,7 @@ def test_the_upload_page_shows_hostile_names_as_text_and_survives_nul():
     files = [(n, png(), "image/png") for n in names] + [(RTL, png(), "image/png")]  # the last is really ".exe"
     at.file_uploader(key="upload_files").set_value(files).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [e.value for e in at.error] == [t("safety.wrong_type", "en", name=markdown_text("invoicegnp.exe"),
+    assert [e.value for e in at.error] == [t("upload.wrong_type", "en", name=markdown_text("invoicegnp.exe"),
                                              types="PNG, JPG, JPEG, WEBP, BMP, GIF")]  # fmt: skip
     heads = [h.value for h in at.main.subheader if h.value[:1].isdigit()]  # the files, not the report's parts
     assert heads == [f"{i}. {markdown_text(n)}" for i, n in enumerate(names, 1)]

@@ -38,7 +38,7 @@ def test_a_trained_model_has_one_name_in_the_picker_the_message_the_columns_and_
     at = app("ru")
     at.switch_page("app_pages/train.py").run()
     train_tiny(at)
-    mine = t("sidebar.my_model", "ru", n=1)
+    mine = t("common.sidebar.my_model", "ru", n=1)
     deadline = time.time() + 30
     while time.time() < deadline and not at.success:
         at.run()
@@ -101,7 +101,7 @@ def test_the_textbook_preset_sets_and_states_every_field_and_says_where_it_depar
     no_exception(at)
     both = presets(training_setting("max_images"))
     book, classroom = both["textbook"], both["classroom"]
-    classroom_text = t("fixes.train.preset.classroom", "ru", epochs=classroom.epochs, lr=classroom.lr,
+    classroom_text = t("train.preset.classroom", "ru", epochs=classroom.epochs, lr=classroom.lr,
                        batch=classroom.batch_size, stop=classroom.stop_loss, digits=classroom.subset)  # fmt: skip
     assert at.number_input(key="keep_train_epochs").value == book.epochs
     assert at.slider(key="keep_train_subset").value == SUBSET
@@ -109,16 +109,14 @@ def test_the_textbook_preset_sets_and_states_every_field_and_says_where_it_depar
     assert at.select_slider(key="keep_train_batch").value == 32
     text = train_captions(at)
     assert classroom_text not in text
-    assert t("fixes.train.preset.textbook", "ru", epochs=book.epochs, lr=0.003, batch=32, stop=0.0063,
+    assert t("train.preset.textbook", "ru", epochs=book.epochs, lr=0.003, batch=32, stop=0.0063,
              digits=SUBSET) in text  # fmt: skip
     assert "60 000" in text and "120" in text  # the departure from Appendix 1, stated
     at.select_slider(key="keep_train_batch").set_value(64).run()
-    assert t("fixes.train.edited", "ru", fields=t("fixes.train.field.batch_size", "ru")) in train_captions(at)
+    assert t("train.edited", "ru", fields=t("train.field.batch_size", "ru")) in train_captions(at)
     at.button(key="train_use_classroom").click().run()
     assert at.toggle(key="keep_train_fresh").value is True and at.number_input(key="keep_train_epochs").value == 5
-    assert classroom_text in train_captions(at) and t("fixes.train.edited", "ru", fields="x")[:8] not in (
-        train_captions(at)
-    )
+    assert classroom_text in train_captions(at) and t("train.edited", "ru", fields="x")[:8] not in (train_captions(at))
 
 
 def test_the_time_estimate_comes_from_this_server_s_measured_speed(train_digits):
@@ -155,7 +153,7 @@ def test_the_train_page_states_the_time_the_measured_speed_gives():
     queue = training_queue()
     sharing = min(queue.capacity, queue.load()[0] + 1)
     seconds = speed.expected_seconds(5, 6000, queue.slowdown(sharing))
-    expected = t("load.expected", "ru", duration=format_duration(seconds, "ru"), epochs=5, digits=6000)
+    expected = t("train.expected", "ru", duration=format_duration(seconds, "ru"), epochs=5, digits=6000)
     assert expected in [c.value for c in at.caption]
 
 
@@ -186,7 +184,7 @@ def test_the_toy_autoencoder_writes_numbers_the_ui_language_s_way():
     assert r"0{,}5\cdot" in " ".join(e.value for e in at.latex)
     at.text_input(key="keep_toy_w21").set_value("abc").run()
     no_exception(at)
-    assert t("fixes.not_a_number", "ru", value="0,3") in [c.value for c in at.caption]
+    assert t("common.not_a_number", "ru", value="0,3") in [c.value for c in at.caption]
 
 
 @pytest.mark.parametrize("lang, mean_a, var_max", [("ru", "\u22125,9", "1000"), ("en", "\u22125.9", "1000")])
@@ -207,7 +205,7 @@ def test_noise_sliders_write_numbers_the_ui_language_s_way(lang, mean_a, var_max
 def test_shown_numbers_use_a_true_minus_sign_in_templates():
     from lib.i18n import MINUS
 
-    assert t("steps.final", "ru", dy=3, dx=-1).endswith(f"3, {MINUS}1)")
+    assert t("common.steps.final", "ru", dy=3, dx=-1).endswith(f"3, {MINUS}1)")
     assert t("noise.preset", "ru", group="А", mean=-5.9, var=35) == f"А (μ = {MINUS}5,9, D = 35)"
 
 
@@ -265,7 +263,7 @@ def test_no_developer_text_for_students_outside_the_teacher_s_note(path):
 
 
 def test_preparation_sizes_say_which_is_width_and_which_is_height():
-    assert t("steps.cropped", "ru", h=261, w=211) == "обрезка по чернилам: ширина 211 × высота 261"
+    assert t("common.steps.cropped", "ru", h=261, w=211) == "обрезка по чернилам: ширина 211 × высота 261"
     assert t("upload.input", "ru") == t("lab.original", "ru")  # one name for the first column
 
 

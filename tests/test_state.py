@@ -217,7 +217,7 @@ def test_a_trained_model_stays_selected_on_every_page():
     while time.time() < deadline and at.session_state["keep_model"] != mine:
         at.run()  # the progress panel notices the finished job and selects its model
     assert job.name and at.session_state["keep_model"] == mine
-    label = t("sidebar.my_model", "ru", n=1)
+    label = t("common.sidebar.my_model", "ru", n=1)
     for path in ("app_pages/noise_lab.py", "app_pages/inside.py", "app_pages/train.py", "app_pages/noise_lab.py"):
         at.switch_page(path).run()
         assert not at.exception, [e.value for e in at.exception]
@@ -225,7 +225,7 @@ def test_a_trained_model_stays_selected_on_every_page():
         assert picker.value == mine
         assert shown(picker) == label
     at.sidebar.selectbox(key="keep_lang").set_value("en").run()
-    assert shown(at.sidebar.selectbox(key="keep_model")) == t("sidebar.my_model", "en", n=1)
+    assert shown(at.sidebar.selectbox(key="keep_model")) == t("common.sidebar.my_model", "en", n=1)
 
 
 def test_a_language_chosen_on_another_page_is_shown_on_every_page():
@@ -245,8 +245,8 @@ def test_model_picker_names_are_short_and_distinct_with_details_in_help(lang):
     picker = at.sidebar.selectbox(key="keep_model")
     assert len(set(picker.options)) == len(picker.options)
     assert all(len(label) <= 20 for label in picker.options), picker.options  # fits the closed picker
-    assert t("model.short.seed", lang) + " · " + t("group.short.B", lang) in picker.options
-    assert t("model.short.seed", lang) + " · " + t("group.short.A", lang) in picker.options
+    assert t("model.short.seed", lang) + " · " + t("noise.group.short.B", lang) in picker.options
+    assert t("model.short.seed", lang) + " · " + t("noise.group.short.A", lang) in picker.options
     assert "seed_B" in picker.help and t("model.seed", lang) in picker.help  # the full description
 
 

@@ -53,10 +53,10 @@ def test_a_run_uses_the_chosen_recipe_and_reports_images_per_second():
     assert not at.exception
     info = job.result.train
     assert info["epochs_run"] == 2.0 and info["images_seen"] == 1000
-    done = t("trainfast.finished", "ru", name=t("sidebar.my_model", "ru", n=1), epochs=2.0, images=1000)
+    done = t("train.finished", "ru", name=t("common.sidebar.my_model", "ru", n=1), epochs=2.0, images=1000)
     assert any(s.value == done for s in at.success), [s.value for s in at.success]
     assert "2 эпохи, 1\u202f000 изображений" in done
-    speed = t("trainfast.speed", "ru", rate=info["images_per_s"], epoch_s=0.0).split(" · ")[0]
+    speed = t("train.speed", "ru", rate=info["images_per_s"], epoch_s=0.0).split(" · ")[0]
     assert any(c.value.startswith(speed) for c in at.caption)
 
 

@@ -127,7 +127,7 @@ def test_an_interrupted_training_offers_resume_and_keep_as_it_is(train_digits):
     info = store.create_training(ws, settings=training_settings(config, preset("B")) | {"number": 1}, epochs_total=3)
     store.update_training(info.id, status="interrupted", resume_state=state_to_bytes(states[1]), resume_epoch=2)
     at = visit(lang="ru", w=ws, page="app_pages/train.py")
-    assert t("store.train.interrupted", "ru", name=t("sidebar.my_model", "ru", n=1), k=2, n=3) in [
+    assert t("store.train.interrupted", "ru", name=t("common.sidebar.my_model", "ru", n=1), k=2, n=3) in [
         w.value for w in at.warning
     ]
     assert at.button(key=f"resume_{info.id}").label == t("store.train.resume", "ru")
@@ -138,7 +138,7 @@ def test_an_interrupted_training_offers_resume_and_keep_as_it_is(train_digits):
     at.run()
     assert at.session_state["keep_model"] == f"workspace:{model.id}"  # kept and chosen
     assert not any("прервано" in w.value for w in at.warning)  # the offer is gone
-    assert t("store.model.partial", "ru", name=t("sidebar.my_model", "ru", n=1), epochs=2.0) in (
+    assert t("store.model.partial", "ru", name=t("common.sidebar.my_model", "ru", n=1), epochs=2.0) in (
         at.sidebar.selectbox(key="keep_model").options
     )
 

@@ -23,7 +23,7 @@ from lib.report.sheet import ReportItem
 
 def full_model_name(architecture: str, group: str | None, augmented: bool, lang: str, own: str | None = None) -> str:
     """The whole name of a model: architecture, the noise it was trained on, augmentation, and the student's name."""
-    parts = [t(f"model.{architecture}", lang), t(f"group.{group or 'custom'}", lang)]
+    parts = [t(f"model.{architecture}", lang), t(f"noise.group.{group or 'custom'}", lang)]
     if augmented:
         parts.append(t("report.augmented", lang))
     name = " · ".join(parts)

@@ -89,7 +89,7 @@ def curve_png(history: list[dict[str, float]], lang: str) -> bytes | None:
         image.paste(label, (int(tx - label.width / 2), int((y0 + y1) / 2 - label.height / 2)), label)
 
     axis(loss, LOSS_COLOUR, False, ".4f", t("train.loss", lang))
-    axis(val, PSNR_COLOUR, True, ".1f", t("unit.psnr", lang))
+    axis(val, PSNR_COLOUR, True, ".1f", t("common.unit.psnr", lang))
     legend_y = HEIGHT - 34
     for n, (title, colour) in enumerate(((t("train.loss", lang), LOSS_COLOUR),
                                          (t("train.val_psnr", lang), PSNR_COLOUR))):  # fmt: skip

@@ -131,7 +131,7 @@ def noise_text(noise: AppliedNoise | None, lang: str, source: str = "photo") -> 
     parts.append(t("report.noise.seed", lang, seed=noise.seed))
     text = ", ".join(parts)
     if noise.kind != "speckle" and noise.group:
-        text += f" ({t(f'group.{noise.group}', lang)})"
+        text += f" ({t(f'noise.group.{noise.group}', lang)})"
     return text
 
 
@@ -150,7 +150,7 @@ def db(value: float | None, lang: str) -> str:
     """A PSNR in dB, or a dash when there is none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return f"{format_number(value, lang, '.2f')} {t('unit.db', lang)}"
+    return f"{format_number(value, lang, '.2f')} {t('common.unit.db', lang)}"
 
 
 def score_line(scores: dict[str, float], lang: str) -> str:
@@ -162,7 +162,7 @@ def _trained_noise_text(model: ModelInfo, lang: str) -> str:
     cfg = model.trained_on
     applied = AppliedNoise(cfg.kind, cfg.mean, cfg.var, cfg.speckle, cfg.clip, 0)
     text = noise_text(applied, lang)
-    return text.rsplit(", ", 1)[0] + (f" ({t(f'group.{applied.group}', lang)})" if applied.group else "")
+    return text.rsplit(", ", 1)[0] + (f" ({t(f'noise.group.{applied.group}', lang)})" if applied.group else "")
 
 
 def _settings_rows(model: ModelInfo, lang: str) -> list[list[str]]:
@@ -183,7 +183,7 @@ def _settings_rows(model: ModelInfo, lang: str) -> list[list[str]]:
     if "lr" in s:
         rows.append([t("report.set.lr", lang), number(s["lr"], lang)])
     if "schedule" in s:
-        rows.append([t("report.set.schedule", lang), t(f"trainfast.schedule.{s['schedule']}", lang)])
+        rows.append([t("report.set.schedule", lang), t(f"train.schedule.{s['schedule']}", lang)])
     if s.get("stop_loss"):
         rows.append([t("report.set.stop_loss", lang), number(s["stop_loss"], lang)])
     if "limit" in s:
@@ -271,11 +271,11 @@ def _task3(report: Report, lang: str) -> list[Block]:
         s = prep.settings
         rows = []
         if "invert" in s:
-            rows.append([t("content.report.param.invert", lang), t(f"upload.invert.{s['invert']}", lang)])
+            rows.append([t("report.sheet.param.invert", lang), t(f"upload.invert.{s['invert']}", lang)])
         if "threshold" in s:
-            rows.append([t("content.report.param.threshold", lang), number(float(s["threshold"]), lang)])
+            rows.append([t("report.sheet.param.threshold", lang), number(float(s["threshold"]), lang)])
         if "contrast" in s:
-            rows.append([t("content.report.param.contrast", lang), number(float(s["contrast"]), lang)])
+            rows.append([t("report.sheet.param.contrast", lang), number(float(s["contrast"]), lang)])
         if rows:
             blocks.append(Table(rows, None, [1.0, 1.0]))
     return blocks
@@ -300,7 +300,7 @@ def _result_tiles(im: ImageResult, report: Report, lang: str) -> list[Tile]:
     if im.noise is None:
         tiles.append(Tile(t("lab.noisy", lang), None, "", t("report.noise.none_photo_short", lang)))
     elif im.untouched:
-        tiles.append(Tile(t("lab.noisy", lang), png(np.clip(im.noisy, 0, 1)), t("content.report.no_noise", lang)))
+        tiles.append(Tile(t("lab.noisy", lang), png(np.clip(im.noisy, 0, 1)), t("report.sheet.no_noise", lang)))
     else:
         tiles.append(Tile(t("lab.noisy", lang), png(np.clip(im.noisy, 0, 1)), score_line(im.scores["noisy"], lang)))
     for key, out in im.outputs.items():
@@ -312,8 +312,8 @@ def _result_tiles(im: ImageResult, report: Report, lang: str) -> list[Tile]:
 def _task56(report: Report, lang: str) -> list[Block]:
     blocks: list[Block] = [Heading(t("report.task56", lang)), Para(t("report.task56_text", lang))]
     if any(im.noise is None for im in report.images):
-        blocks.append(Para(t("content.report.note_mixed" if any(im.noise for im in report.images)
-                             else "content.report.note_as_is", lang), "note"))  # fmt: skip
+        blocks.append(Para(t("report.sheet.note_mixed" if any(im.noise for im in report.images)
+                             else "report.sheet.note_as_is", lang), "note"))  # fmt: skip
     for n, im in enumerate(report.images, 1):
         blocks.append(Heading(f"{n}. {im.name}", 3))
         blocks.append(Para(f"{t(f'report.source.{im.source}', lang)}; {noise_text(im.noise, lang, im.source)}", "note"))

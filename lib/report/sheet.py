@@ -86,9 +86,9 @@ def score_text(item: ReportItem, method: str, lang: str) -> str:
     if method == "original":
         return ""
     if method == "noisy" and (not result.noise_added or result.untouched):
-        return t("content.report.no_noise" if result.noise_added else "content.report.not_noised", lang)
+        return t("report.sheet.no_noise" if result.noise_added else "report.sheet.not_noised", lang)
     score = result.scores.get(method)
-    return t("content.report.score", lang, **score) if score else ""
+    return t("report.sheet.score", lang, **score) if score else ""
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> str:
@@ -122,9 +122,9 @@ def sheet_png(items: list[ReportItem], lang: str = "en") -> bytes:
     noisy_column = has_noisy_column(items)
     ncols = max(len(_columns(it, noisy_column)) for it in items)
     width = PAD + ncols * (CELL + PAD) + NAME_W
-    note = t("content.report.note_reference" if noisy_column else "content.report.note_as_is", lang)
+    note = t("report.sheet.note_reference" if noisy_column else "report.sheet.note_as_is", lang)
     if noisy_column and not all(item.result.noise_added for item in items):
-        note += " " + t("content.report.note_mixed", lang)  # rows cleaned as they are compare with their input
+        note += " " + t("report.sheet.note_mixed", lang)  # rows cleaned as they are compare with their input
     note_lines = _wrap(ImageDraw.Draw(Image.new("RGB", (1, 1))), note, width - 2 * PAD)
     footer = PAD + LINE_H * len(note_lines)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -165,10 +165,10 @@ def metrics_csv(items: list[ReportItem], lang: str = "en") -> str:
     """One row per (digit, method): PSNR and SSIM and what they compare with, headers and numbers in `lang`'s style."""
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=CSV_DIALECT[lang], lineterminator="\r\n")
-    writer.writerow([t(f"content.report.csv.{col}", lang) for col in ("image", "method", "psnr", "ssim", "reference")])
+    writer.writerow([t(f"report.sheet.csv.{col}", lang) for col in ("image", "method", "psnr", "ssim", "reference")])
     for item in items:
         result = item.result
-        reference = t("content.report.ref_clean" if result.noise_added else "content.report.ref_input", lang)
+        reference = t("report.sheet.ref_clean" if result.noise_added else "report.sheet.ref_input", lang)
         for method, score in result.scores.items():
             if method == "noisy" and (not result.noise_added or result.untouched):
                 continue  # no noisy image, or one identical to the reference: its "100 dB" would be meaningless
@@ -186,7 +186,7 @@ def report_parameters(
     """The settings behind the report as a JSON-ready dict with keys (and word values) in `lang`."""
 
     def key(name: str) -> str:
-        return t(f"content.report.param.{name}", lang)
+        return t(f"report.sheet.param.{name}", lang)
 
     if noise is None:
         noise_part: Any = t("upload.mode.as_is", lang)

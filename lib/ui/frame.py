@@ -127,10 +127,10 @@ def _noise_group(loaded: cache.LoadedModel) -> str:
 def model_label(loaded: cache.LoadedModel, lang: str) -> str:
     """Full description: architecture, training noise group and file/session name (the picker's help)."""
     arch = t(f"model.{loaded.checkpoint.model_config.name}", lang)
-    noise = t(f"group.{_noise_group(loaded)}", lang)
+    noise = t(f"noise.group.{_noise_group(loaded)}", lang)
     # a session model may be named after an uploaded file: shown as text, never as Markdown (the help renders it)
     shipped = loaded.source == "shipped"
-    suffix = loaded.label if shipped else t("sidebar.session_model", lang, name=markdown_text(loaded.label))
+    suffix = loaded.label if shipped else t("common.sidebar.session_model", lang, name=markdown_text(loaded.label))
     return f"{arch} · {noise} ({suffix})"
 
 
@@ -143,12 +143,12 @@ def short_model_labels(models: dict[str, cache.LoadedModel], lang: str) -> dict[
             arch = loaded.checkpoint.model_config.name
             short_key = f"model.short.{arch}"
             name = t(short_key, lang) if short_key in table(lang) else t(f"model.{arch}", lang)
-            label = f"{name} · {t(f'group.short.{_noise_group(loaded)}', lang)}"
+            label = f"{name} · {t(f'noise.group.short.{_noise_group(loaded)}', lang)}"
             if loaded.checkpoint.train.get("augment"):  # trained on varied digits as well
-                label += f" · {t('sidebar.augmented', lang)}"
+                label += f" · {t('common.sidebar.augmented', lang)}"
         else:
             mine += 1
-            label = loaded.name or t("sidebar.my_model", lang, n=mine)
+            label = loaded.name or t("common.sidebar.my_model", lang, n=mine)
         same = sum(1 for other in labels.values() if other == label or other.startswith(f"{label} #"))
         labels[key] = f"{label} #{same + 1}" if same else label  # two shipped files alike: numbered
     return labels
@@ -161,7 +161,7 @@ def available_models(lang: str, workspace_id: str | None = None) -> dict[str, ca
         try:
             loaded = cache.shipped_model(str(path), path.stat().st_mtime)
         except ckpt_io.CheckpointError as exc:
-            st.sidebar.warning(t("sidebar.bad_weights", lang, error=exc.text(lang, markdown_text)))
+            st.sidebar.warning(t("common.sidebar.bad_weights", lang, error=exc.text(lang, markdown_text)))
             continue
         models[loaded.key] = loaded
     models.update(workspace.workspace_models(workspace_id, lang, cache.device()))
@@ -187,7 +187,7 @@ def frame(page_title_key: str, attach: bool = True) -> Frame:
     push_shared_values()
     with st.sidebar:
         lang = st.selectbox(
-            t("sidebar.language", lang),
+            t("common.sidebar.language", lang),
             LANGUAGES,
             key=LANG_KEY,
             format_func=lambda code: {"ru": "Русский", "en": "English"}[code],
@@ -206,24 +206,24 @@ def frame(page_title_key: str, attach: bool = True) -> Frame:
             labels = short_model_labels(models, lang)
             details = "\n".join(f"- **{labels[k]}** — {model_label(m, lang)}" for k, m in models.items())
             key = st.selectbox(
-                t("sidebar.model", lang),
+                t("common.sidebar.model", lang),
                 list(models),
                 key=MODEL_KEY,
                 format_func=labels.__getitem__,
                 on_change=remember_model_choice,
-                help=f"{t('sidebar.model_help', lang)}\n\n{details}",
+                help=f"{t('common.sidebar.model_help', lang)}\n\n{details}",
                 placeholder=t("common.choose", lang),
             )
             model = models[key]
         else:
             labels = {}
-            st.error(t("sidebar.no_models", lang))
+            st.error(t("common.sidebar.no_models", lang))
             model = None
-        st.caption(t("sidebar.device", lang, device=describe_device(cache.device(), lang)))
+        st.caption(t("common.sidebar.device", lang, device=describe_device(cache.device(), lang)))
         # like the model: a plain entry keeps the setting, each page's toggle is drawn from it
         st.session_state[PROJECTOR_WIDGET] = bool(st.session_state.get(PROJECTOR_KEY, False))
-        projector = st.toggle(t("fixes.projector", lang), key=PROJECTOR_WIDGET, on_change=remember_projector,
-                              help=t("fixes.projector_help", lang))  # fmt: skip
+        projector = st.toggle(t("common.sidebar.projector", lang), key=PROJECTOR_WIDGET, on_change=remember_projector,
+                              help=t("common.sidebar.projector_help", lang))  # fmt: skip
     if workspace_id:
         workspace.link_panel(lang, workspace_id)
         workspace.remember_settings(workspace_id)  # debounced: at most one write per few seconds

@@ -68,7 +68,7 @@ def experiment_models(results: dict) -> dict[str, torch.nn.Module]:
 def _db(f: Frame, value: float | None) -> str:
     if value is None or value != value:  # not measured (None, or NaN in a table)
         return "—"
-    return f"{format_number(value, f.lang, '.2f')} {f.t('unit.db')}"
+    return f"{format_number(value, f.lang, '.2f')} {f.t('common.unit.db')}"
 
 
 def _kind_label(f: Frame, kind: str) -> str:
@@ -96,7 +96,7 @@ def findings(f: Frame, found: dict, set_name: str) -> list[str]:
     where = _set_label(f, set_name)
     for group, gain in found.get("conv_gain", {}).items():
         key = "outside.finding.conv_agrees" if gain > 0 else "outside.finding.conv_disagrees"
-        lines.append(f.t(key, where=where, group=f.t(f"group.short.{group}"), diff=abs(gain)))
+        lines.append(f.t(key, where=where, group=f.t(f"noise.group.short.{group}"), diff=abs(gain)))
     for arch, gain in found.get("group_b_gain", {}).items():
         key = "outside.finding.group_agrees" if gain > 0 else "outside.finding.group_disagrees"
         lines.append(f.t(key, where=where, model=f.t(f"model.{arch}"), diff=abs(gain)))

@@ -135,7 +135,7 @@ def inject_style(lang: str) -> None:
         # loaded on demand (a style-only one goes to the event container) and could show the hint first
         st.markdown(CSS, unsafe_allow_html=True)
         st.html(SCRIPT % {"lang": json.dumps(lang), "below": AUTO_COLLAPSE_BELOW}, unsafe_allow_javascript=True)
-        st.info(t("mobile.settings_hint", lang), icon=":material/tune:")
+        st.info(t("common.settings_hint", lang), icon=":material/tune:")
 
 
 # The canvas helper: reports the width of the column it is drawn in once it has settled (again when it
@@ -207,14 +207,14 @@ _canvas_helper = st.components.v2.component("cnn_canvas_fit", js=CANVAS_JS, isol
 
 # The canvas component's English button names (its aria-labels) → locale keys.
 CANVAS_BUTTONS = {
-    "Update the app with this drawing": "mobile.canvas.send",
-    "Undo": "mobile.canvas.undo",
-    "Redo": "mobile.canvas.redo",
-    "Edit": "mobile.canvas.edit",
-    "Bring forward": "mobile.canvas.forward",
-    "Send backward": "mobile.canvas.backward",
-    "Delete selected": "mobile.canvas.delete",
-    "Reset canvas & history": "mobile.canvas.reset",
+    "Update the app with this drawing": "draw.canvas_send",
+    "Undo": "draw.canvas_undo",
+    "Redo": "draw.canvas_redo",
+    "Edit": "draw.canvas_edit",
+    "Bring forward": "draw.canvas_forward",
+    "Send backward": "draw.canvas_backward",
+    "Delete selected": "draw.canvas_delete",
+    "Reset canvas & history": "draw.canvas_reset",
 }
 
 

@@ -93,7 +93,7 @@ def login(f: Frame) -> bool:
 
 
 def _psnr(value: float | None, f: Frame) -> str:
-    return "—" if value is None else f"{format_number(value, f.lang, '.2f')} {f.t('unit.db')}"
+    return "—" if value is None else f"{format_number(value, f.lang, '.2f')} {f.t('common.unit.db')}"
 
 
 def class_link(code: str) -> str:

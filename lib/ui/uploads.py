@@ -33,5 +33,5 @@ def file_uploader(label: str, key: str, lang: str, types: tuple[str, ...], multi
             kept.append(upload)
         else:
             shown = ", ".join(ext.upper() for ext in types)
-            st.error(t("safety.wrong_type", lang, name=markdown_text(upload.name), types=shown))
+            st.error(t("upload.wrong_type", lang, name=markdown_text(upload.name), types=shown))
     return kept if multiple else (kept[0] if kept else None)

@@ -63,7 +63,7 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
     for group in ("A", "B"):
         cfg = PRESETS[group]
         st.button(
-            f.t("noise.preset", group=f.t(f"group.{group}"), mean=cfg.mean, var=int(cfg.var)),
+            f.t("noise.preset", group=f.t(f"noise.group.{group}"), mean=cfg.mean, var=int(cfg.var)),
             key=f"{prefix}_preset_{group}",
             on_click=on_click_set({keys["mean"]: cfg.mean, keys["var"]: cfg.var, keys["speckle"]: cfg.speckle}),
             width="stretch",
@@ -129,15 +129,15 @@ def number_field(column, label: str, default: float, key: str, lang: str) -> flo
     text = column.text_input(label, key=key, persist_state="session")
     value = parse_number(text)
     if value is None:
-        column.caption(t("fixes.not_a_number", lang, value=format_number(default, lang, "g")))
+        column.caption(t("common.not_a_number", lang, value=format_number(default, lang, "g")))
         return default
     return value
 
 
 def teacher_note(f: Frame, command: str) -> None:
     """The command behind precomputed numbers, folded away: a teacher may rerun it, a student need not read it."""
-    with st.expander(f.t("fixes.teacher_note")):
-        st.caption(f.t("fixes.teacher_command"))
+    with st.expander(f.t("common.teacher_note")):
+        st.caption(f.t("common.teacher_command"))
         # plain and wrapped: highlighted shell text is under 4.5:1 contrast, and a scrolling box would need focus
         st.code(command, language=None, wrap_lines=True)
 
@@ -184,7 +184,7 @@ def row_alts(
 
 def chart_table(f: Frame, table: pd.DataFrame, key: str) -> None:
     """A chart's numbers as a table in a closed expander under it: read by a screen reader, by keyboard, without colour."""
-    with st.expander(f.t("a11y.data_table")):
+    with st.expander(f.t("common.data_table")):
         st.dataframe(table, key=key, hide_index=True, width="stretch")
 
 
@@ -241,11 +241,14 @@ def comparison_models(f: Frame) -> dict[str, object]:
 def render_steps(f: Frame, steps) -> None:
     """The to_mnist steps side by side: grayscale, stretched, crop, 20×20, centred 28×28."""
     pictures = [
-        (steps.gray / 255.0, f.t("steps.gray") + (f" · {f.t('steps.inverted')}" if steps.inverted else "")),
-        (steps.stretched, f.t("steps.stretched")),
-        (steps.cropped, f.t("steps.cropped", h=steps.cropped.shape[0], w=steps.cropped.shape[1])),
-        (steps.fitted, f.t("steps.fitted", h=steps.fitted.shape[0], w=steps.fitted.shape[1])),
-        (steps.final, f.t("steps.final", dy=steps.shift[0], dx=steps.shift[1])),
+        (
+            steps.gray / 255.0,
+            f.t("common.steps.gray") + (f" · {f.t('common.steps.inverted')}" if steps.inverted else ""),
+        ),
+        (steps.stretched, f.t("common.steps.stretched")),
+        (steps.cropped, f.t("common.steps.cropped", h=steps.cropped.shape[0], w=steps.cropped.shape[1])),
+        (steps.fitted, f.t("common.steps.fitted", h=steps.fitted.shape[0], w=steps.fitted.shape[1])),
+        (steps.final, f.t("common.steps.final", dy=steps.shift[0], dx=steps.shift[1])),
     ]
     shown, alts = [], []
     for n, (image, caption) in enumerate(pictures, 1):
@@ -270,7 +273,7 @@ def render_cleaned(
     subject = a11y.digit(f.lang, name=subject)
     if noise_added:
         images = [(result.clean, f.t("lab.original")), (result.noisy, f.t("lab.noisy"))]
-        noisy_caption = "content.lab.no_noise" if result.untouched else None  # e.g. s = 0: not a "100 dB" score
+        noisy_caption = "lab.no_noise" if result.untouched else None  # e.g. s = 0: not a "100 dB" score
         captions = ["", f.t(noisy_caption) if noisy_caption else f.t("lab.caption_scores", **result.scores["noisy"])]
         noisy_score = f.t("alt.unchanged") if result.untouched else a11y.scores(f.lang, **result.scores["noisy"])
         alts = [a11y.original(f.lang, subject), a11y.noisy(f.lang, subject, score=noisy_score)]

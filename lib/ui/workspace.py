@@ -305,7 +305,7 @@ def model_key(model_id: int) -> str:
 def model_title(info: ModelInfo, lang: str) -> str:
     """A kept model's name in the page's language; a stopped one says how far it got ("Моя модель 3 · 1,38 эпохи")."""
     number = info.config.get("number") if isinstance(info.config, dict) else None
-    name = t("sidebar.my_model", lang, n=number) if number else info.display_name
+    name = t("common.sidebar.my_model", lang, n=number) if number else info.display_name
     if info.source == "partial":
         return t("store.model.partial", lang, name=name, epochs=info.epochs)
     return name

@@ -66,31 +66,31 @@ def click_toggle(page, label: str) -> None:
 
 def use_page(page, key: str, lang: str, photo: Path) -> list[dict]:
     """Bring the page into the states a student sees and audit each."""
-    if key in ("page.lab", "page.inside", "page.compare"):  # a cold server computes their pictures first
+    if key in ("lab.page", "inside.page", "compare.page"):  # a cold server computes their pictures first
         page.locator("[data-testid='stMain'] img").first.wait_for()
     found = audit(page, key)
-    if key == "page.lab":
+    if key == "lab.page":
         click_toggle(page, t("lab.error_maps", lang))
         click_toggle(page, t("lab.histogram", lang))
         open_expanders(page)
         found += audit(page, key, "error maps, histogram, table")
-    elif key == "page.conv":
+    elif key == "conv.page":
         tabs = page.locator("[data-testid='stMain'] [role='tab']")
         for i in range(1, tabs.count()):
             tabs.nth(i).click()
             open_expanders(page)
             found += audit(page, key, f"tab {i + 1}")
-    elif key == "page.compare":
+    elif key == "compare.page":
         open_expanders(page)
         found += audit(page, key, "expanders open")
-    elif key == "page.draw":
+    elif key == "draw.page":
         draw_a_seven(page)
         page.get_by_text(t("draw.result", lang), exact=True).wait_for()
         found += audit(page, key, "a drawn digit")
-        page.locator("label").filter(has_text=t("a11y.source.test", lang)).click()
+        page.locator("label").filter(has_text=t("draw.source.test", lang)).click()
         page.get_by_text(t("draw.result", lang), exact=True).wait_for()
         found += audit(page, key, "a test digit")
-    elif key == "page.upload":
+    elif key == "upload.page":
         page.locator("input[type='file']").first.set_input_files(str(photo))
         page.get_by_text(t("upload.report", lang), exact=True).wait_for()
         found += audit(page, key, "a photo and its report")
@@ -151,15 +151,15 @@ def test_switching_the_language_changes_the_document_language(server, browser): 
     page.set_default_timeout(120_000)
     try:
         page.goto(server)
-        page.locator("h1").filter(has_text=t("page.lab", "ru")).wait_for()
+        page.locator("h1").filter(has_text=t("lab.page", "ru")).wait_for()
         settle(page)
         assert document_language(page, "ru") == "ru"
         page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
         page.get_by_role("option", name="English").click()
-        page.locator("h1").filter(has_text=t("page.lab", "en")).wait_for()
+        page.locator("h1").filter(has_text=t("lab.page", "en")).wait_for()
         assert document_language(page, "en") == "en"
         page.locator("[data-testid='stSidebarNav'] a[href$='/compare']").click()
-        page.locator("h1").filter(has_text=t("page.compare", "en")).wait_for()
+        page.locator("h1").filter(has_text=t("compare.page", "en")).wait_for()
         settle(page)
         assert document_language(page, "en") == "en"
     finally:
@@ -173,7 +173,7 @@ def test_every_digit_picture_has_a_text_alternative_in_the_ui_language(server, b
     page.set_default_timeout(120_000)
     try:
         page.goto(server)
-        page.locator("h1").filter(has_text=t("page.lab", "ru")).wait_for()
+        page.locator("h1").filter(has_text=t("lab.page", "ru")).wait_for()
         page.wait_for_function("document.querySelectorAll(\"[data-testid='stMain'] img\").length >= 18")
         settle(page)
         alts = page.evaluate("[...document.querySelectorAll(\"[data-testid='stMain'] img\")].map(i => i.alt)")
@@ -209,7 +209,7 @@ def test_kernel_signs_stay_apart_and_zero_matches_its_result_under_colour_blindn
     page.set_default_timeout(120_000)
     try:
         page.goto(f"{server}/convolution")
-        page.locator("h1").filter(has_text=t("page.conv", "ru")).wait_for()
+        page.locator("h1").filter(has_text=t("conv.page", "ru")).wait_for()
         page.locator("[data-testid='stMain'] .js-plotly-plot .heatmaplayer image").nth(3).wait_for()
         settle(page)
         context.new_cdp_session(page).send("Emulation.setEmulatedVisionDeficiency", {"type": deficiency})

@@ -73,10 +73,10 @@ def test_drawing_a_digit_shows_the_cleaned_triple(server, page):
     page.goto(f"{server}/draw")
     page.get_by_text(t("draw.empty", "en")).wait_for()
     nav = page.locator("[data-testid='stSidebarNav']")
-    assert t("page.lab", "en") in nav.inner_text()  # opened by URL, the app's own navigation is in charge
+    assert t("lab.page", "en") in nav.inner_text()  # opened by URL, the app's own navigation is in charge
     draw_seven(page)
     page.get_by_text(t("draw.result", "en"), exact=True).wait_for(timeout=90_000)
-    page.get_by_text(t("steps.fitted", "en", h=20, w=20).split(":")[0], exact=False).first.wait_for()
+    page.get_by_text(t("common.steps.fitted", "en", h=20, w=20).split(":")[0], exact=False).first.wait_for()
     # five preparation steps + original, noisy and three cleaned versions, every picture actually loaded
     page.wait_for_function(
         """() => {
@@ -111,6 +111,6 @@ def test_home_page_opens_in_russian_for_a_russian_browser(server, browser):
     context = browser.new_context(locale="ru-RU")
     p = context.new_page()
     p.goto(server)
-    p.get_by_text(t("page.lab", "ru")).first.wait_for(timeout=60_000)
+    p.get_by_text(t("lab.page", "ru")).first.wait_for(timeout=60_000)
     assert p.locator("[data-testid='stException']").count() == 0
     context.close()

@@ -35,7 +35,7 @@ def test_a_dot_is_not_a_digit(server, page):  # noqa: F811
     page.goto(f"{server}/draw")
     page.get_by_text(t("draw.empty", "en")).wait_for()
     stroke(page, [(0.5, 0.5), (0.51, 0.5)])
-    page.get_by_text(first_words("content.draw.too_small", box=0.1)).wait_for(timeout=90_000)
+    page.get_by_text(first_words("draw.problem.too_small", box=0.1)).wait_for(timeout=90_000)
     assert page.get_by_text(t("draw.result", "en"), exact=True).count() == 0  # nothing was cleaned
     assert page.locator("[data-testid='stException']").count() == 0
 
@@ -47,7 +47,7 @@ def test_scribbling_over_the_whole_canvas_is_not_a_digit(server, page):  # noqa:
     stroke(page, zigzag)
     stroke(page, [(y, x) for x, y in zigzag])  # and across
     refusal = re.compile(
-        "|".join(re.escape(first_words(k, ink=0.5)) for k in ("content.draw.scribble", "content.draw.filled"))
+        "|".join(re.escape(first_words(k, ink=0.5)) for k in ("draw.problem.scribble", "draw.problem.filled"))
     )
     page.get_by_text(refusal).wait_for(timeout=90_000)
     assert page.get_by_text(t("draw.result", "en"), exact=True).count() == 0

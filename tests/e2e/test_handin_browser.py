@@ -87,7 +87,7 @@ def test_hand_in_and_the_teacher_downloads_it(server, folder, browser, tmp_path,
     page.get_by_role("button", name=t("draw.add_to_report", "ru")).click()
     page.get_by_text(t("draw.added", "ru", n=1)).wait_for()
     # an uploaded photo, on «Your images» reached through the app's navigation (the session keeps the drawing)
-    page.locator("[data-testid='stSidebarNav'] a", has_text=t("page.upload", "ru")).click()
+    page.locator("[data-testid='stSidebarNav'] a", has_text=t("upload.page", "ru")).click()
     photo = tmp_path / "фото_семёрки.png"
     Image.fromarray(255 - test_digits.images[0].numpy()).resize((300, 300)).save(photo)
     page.locator("input[type='file']").first.set_input_files(str(photo))

@@ -74,7 +74,7 @@ def test_lab_training_and_hand_in_without_a_mouse(server, browser, photo):  # no
     try:
         # Noise lab: the variance slider to its end with the keyboard; the pictures follow
         page.goto(server)
-        page.locator("h1").filter(has_text=t("page.lab", LANG)).wait_for()
+        page.locator("h1").filter(has_text=t("lab.page", LANG)).wait_for()
         page.wait_for_function("document.querySelectorAll(\"[data-testid='stMain'] img\").length >= 18")
         settle(page)
         assert any("D = 600" in a for a in alts(page))
@@ -86,7 +86,7 @@ def test_lab_training_and_hand_in_without_a_mouse(server, browser, photo):  # no
         assert not any("D = 600" in a for a in alts(page))
 
         # Train: one epoch on 500 digits, started with Enter; the weights downloaded with Enter
-        go_to(page, "page.train")
+        go_to(page, "train.page")
         tab_to(page, t("train.epochs", LANG))
         page.keyboard.press("Control+A")
         page.keyboard.type("1")
@@ -108,7 +108,7 @@ def test_lab_training_and_hand_in_without_a_mouse(server, browser, photo):  # no
         assert download.value.suggested_filename.endswith(".pt")
 
         # Your images: the file chooser opened with Enter, the report sheet downloaded with Enter
-        go_to(page, "page.upload")
+        go_to(page, "upload.page")
         tab_to(page, "Upload")  # the file uploader's own button (Streamlit does not translate it)
         with page.expect_file_chooser() as chooser:
             page.keyboard.press("Enter")

@@ -174,7 +174,7 @@ def test_every_page_fits_the_screen(server, browser, size, tmp_path):  # noqa: F
             page.goto(server)
             page.wait_for_function(SETTLED, polling=250)
             page.locator("[data-testid=stExpandSidebarButton]").click()
-            page.get_by_text(t("sidebar.language", "ru"), exact=True).first.wait_for()
+            page.get_by_text(t("common.sidebar.language", "ru"), exact=True).first.wait_for()
     finally:
         page.screenshot(path=str(tmp_path / "last.png"))
         context.close()

@@ -86,7 +86,7 @@ def test_a_finger_draws_a_digit_without_scrolling_and_the_toolbar_works_by_touch
     # toolbar: always visible, translated, finger-sized, clear of the intro text and of the canvas
     assert float(info["opacity"]) == 1.0
     titles = [b["title"] for b in info["buttons"]]
-    assert t("mobile.canvas.undo", "ru") in titles and t("mobile.canvas.reset", "ru") in titles
+    assert t("draw.canvas_undo", "ru") in titles and t("draw.canvas_reset", "ru") in titles
     for button in info["buttons"]:
         left, top, right, bottom = button["box"]
         assert right - left >= 32 and bottom - top >= 32, button
@@ -124,10 +124,10 @@ def test_a_finger_draws_a_digit_without_scrolling_and_the_toolbar_works_by_touch
     page.evaluate(
         """(title) => [...document.querySelectorAll('[data-testid=stMain] *')].find(e => e.shadowRoot && e.shadowRoot
             .querySelector('.dc-root')).shadowRoot.querySelector(`[title="${title}"]`).scrollIntoView({block: 'center'})""",
-        t("mobile.canvas.reset", "ru"),
+        t("draw.canvas_reset", "ru"),
     )
     page.wait_for_timeout(500)
-    reset = next(b for b in page.evaluate(TOOLBAR)["buttons"] if b["title"] == t("mobile.canvas.reset", "ru"))
+    reset = next(b for b in page.evaluate(TOOLBAR)["buttons"] if b["title"] == t("draw.canvas_reset", "ru"))
     left, top, right, bottom = reset["box"]
     assert 0 <= top and bottom <= page.viewport_size["height"], reset
     page.touchscreen.tap((left + right) / 2, (top + bottom) / 2)

@@ -33,7 +33,7 @@ def test_drawing_is_cleaned_by_both_models_and_joins_my_digits(server, page):  #
     assert titles.index(modern) == titles.index(textbook) + 1  # the modern model right beside the textbook's
 
     # The app's own navigation keeps the session: the drawing is among "my digits" on Compare.
-    page.locator("[data-testid='stSidebarNav']").get_by_text(t("page.compare", "en"), exact=True).click()
+    page.locator("[data-testid='stSidebarNav']").get_by_text(t("compare.page", "en"), exact=True).click()
     page.get_by_text(t("outside.mine", "en"), exact=True).wait_for(timeout=90_000)
     caption = t("draw.item_name", "en", n=1)  # the first drawing, numbered as on the Draw page
     page.locator("[data-testid='stMain']").get_by_text(caption, exact=True).first.wait_for(timeout=60_000)

@@ -10,8 +10,8 @@ from tests.e2e.test_browser import browser, server  # noqa: F401  (module fixtur
 pytestmark = pytest.mark.e2e
 
 PAGES = [
-    ("convolution", "page.conv"), ("train", "page.train"), ("inside", "page.inside"), ("compare", "page.compare"),
-    ("upload", "page.upload"), ("", "page.lab"),
+    ("convolution", "conv.page"), ("train", "train.page"), ("inside", "inside.page"), ("compare", "compare.page"),
+    ("upload", "upload.page"), ("", "lab.page"),
 ]  # fmt: skip
 
 SETTLED = """() => {
@@ -43,17 +43,17 @@ def test_the_chosen_model_stays_chosen_on_every_page_after_draw(server, browser)
     context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 768})
     page = context.new_page()
     page.set_default_timeout(90_000)
-    chosen = t("model.short.seed", "ru") + " · " + t("group.short.A", "ru")
+    chosen = t("model.short.seed", "ru") + " · " + t("noise.group.short.A", "ru")
     try:
         page.goto(server)
-        page.locator("h1").filter(has_text=t("page.lab", "ru")).wait_for()
+        page.locator("h1").filter(has_text=t("lab.page", "ru")).wait_for()
         page.wait_for_function(SETTLED, timeout=120_000)
         page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").nth(1).click()
         page.get_by_role("option", name=chosen, exact=True).click()
         page.wait_for_timeout(500)
         page.wait_for_function(SETTLED, timeout=120_000)
         assert chosen in picker_text(page)
-        open_page(page, "draw", "page.draw")
+        open_page(page, "draw", "draw.page")
         assert chosen in picker_text(page)
         seen = {}
         for path, key in PAGES:
@@ -72,7 +72,7 @@ def test_training_progress_shows_next_to_start_at_1366x768(server, browser):  # 
     page.set_default_timeout(90_000)
     try:
         page.goto(f"{server}/train")
-        page.locator("h1").filter(has_text=t("page.train", "ru")).wait_for()
+        page.locator("h1").filter(has_text=t("train.page", "ru")).wait_for()
         page.wait_for_function(SETTLED, timeout=120_000)
         start = page.get_by_role("button", name=t("train.start", "ru"), exact=True)
         start.scroll_into_view_if_needed()

@@ -20,8 +20,8 @@ from tests.e2e.test_browser import browser, server  # noqa: F401  (fixtures: one
 pytestmark = pytest.mark.e2e
 
 PAGES = [
-    ("", "page.lab"), ("convolution", "page.conv"), ("train", "page.train"), ("inside", "page.inside"),
-    ("compare", "page.compare"), ("draw", "page.draw"), ("upload", "page.upload"), ("teacher", "teacher.page"),
+    ("", "lab.page"), ("convolution", "conv.page"), ("train", "train.page"), ("inside", "inside.page"),
+    ("compare", "compare.page"), ("draw", "draw.page"), ("upload", "upload.page"), ("teacher", "teacher.page"),
 ]  # fmt: skip
 
 # Latin words that belong in a Russian UI: names of metrics, data sets, layers, libraries, file formats and
@@ -113,10 +113,10 @@ def draw_a_seven(page) -> None:
 
 def use_the_page(page, key: str, lang: str, photo: Path) -> None:
     """Make the pages that start empty show their results: a drawing, an uploaded photo."""
-    if key == "page.draw":
+    if key == "draw.page":
         draw_a_seven(page)
         page.get_by_text(t("draw.result", lang), exact=True).wait_for()
-    elif key == "page.upload":
+    elif key == "upload.page":
         page.locator("input[type='file']").first.set_input_files(str(photo))
         page.get_by_text(t("upload.report", lang), exact=True).wait_for()
 
@@ -151,7 +151,7 @@ def walk(request, server, browser, photo):  # noqa: F811
             seen[key] = shown_text(page)
             errors += [e.inner_text() for e in page.locator("[data-testid='stException']").all()]
         page.locator("[data-testid='stSidebarNav'] a").first.click()  # back to the noise lab, same session
-        page.locator("h1").filter(has_text=t("page.lab", lang)).wait_for()
+        page.locator("h1").filter(has_text=t("lab.page", lang)).wait_for()
         settle(page)
         thumbs = page.locator("[data-testid='stSidebar'] [data-testid='stSliderThumbValue']").all_inner_texts()
     finally:
@@ -195,7 +195,7 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
     page.set_default_timeout(90_000)
     try:
         page.goto(f"{server}/convolution")
-        page.locator("h1").filter(has_text=t("page.conv", "en")).wait_for()
+        page.locator("h1").filter(has_text=t("conv.page", "en")).wait_for()
         page.locator("[role='tab']").nth(1).click()
         worked = page.locator("[data-testid='stMain'] [data-testid='stCode']").first
         worked.wait_for()
@@ -219,7 +219,7 @@ def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # 
             except PlaywrightTimeout:
                 page.keyboard.press("Escape")
         page.wait_for_function(edited)
-        for path, key in (("inside", "page.inside"), ("convolution", "page.conv")):
+        for path, key in (("inside", "inside.page"), ("convolution", "conv.page")):
             page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").click()
             page.locator("h1").filter(has_text=t(key, "en")).wait_for()
         page.locator("[role='tab']").nth(1).click()
@@ -243,7 +243,7 @@ def test_big_numbers_are_grouped_the_language_s_way(walk):
     lang, seen, _, _ = walk
     total = t("inside.total_params", lang, total=0).removesuffix("0")
     group = "\u202f" if lang == "ru" else ","
-    assert re.search(re.escape(total) + r"\d{1,3}(" + re.escape(group) + r"\d{3})+\b", seen["page.inside"])
+    assert re.search(re.escape(total) + r"\d{1,3}(" + re.escape(group) + r"\d{3})+\b", seen["inside.page"])
 
 
 def test_no_russian_left_in_the_english_ui(walk):

@@ -128,7 +128,7 @@ def test_trained_model_is_listed_and_selected_after_a_reload(server, store, brow
     page.reload()
     page.get_by_text(t("train.idle", "en")).or_(page.get_by_text("Done:", exact=False)).first.wait_for()
     assert f"?w={ws}" in page.url
-    wait_for_picked(page, t("sidebar.my_model", "en", n=1))
+    wait_for_picked(page, t("common.sidebar.my_model", "en", n=1))
     no_exception(page)
     context.close()
 
@@ -161,8 +161,8 @@ def test_closed_tab_then_the_link_brings_back_models_drawings_uploads_and_text(s
         "Noise B is harder to remove.", timeout=60_000
     )  # the text, read back from the workspace
     page.get_by_role("button", name=t("upload.download_zip", "en")).wait_for()  # the report, the drawing in it
-    page.locator("[data-testid='stSidebarNav']").get_by_text(t("page.train", "en"), exact=True).click()
-    wait_for_picked(page, t("sidebar.my_model", "en", n=1))
+    page.locator("[data-testid='stSidebarNav']").get_by_text(t("train.page", "en"), exact=True).click()
+    wait_for_picked(page, t("common.sidebar.my_model", "en", n=1))
     assert f"w={ws}" in page.url  # the page switch kept the workspace in the address
     page.screenshot(path=str(tmp_path / "after_reopen.png"), full_page=True)
     no_exception(page)
@@ -175,9 +175,9 @@ def test_an_upload_survives_a_page_switch(server, browser, tmp_path, test_digits
     page.wait_for_url("**w=*")
     page.locator("input[type='file']").first.set_input_files([str(photo(tmp_path, test_digits, 1, "two.png"))])
     page.get_by_role("heading", name="1. two.png").wait_for()
-    page.locator("[data-testid='stSidebarNav']").get_by_text(t("page.lab", "en")).click()
-    page.get_by_text(t("page.lab", "en")).first.wait_for()
-    page.locator("[data-testid='stSidebarNav']").get_by_text(t("page.upload", "en")).click()
+    page.locator("[data-testid='stSidebarNav']").get_by_text(t("lab.page", "en")).click()
+    page.get_by_text(t("lab.page", "en")).first.wait_for()
+    page.locator("[data-testid='stSidebarNav']").get_by_text(t("upload.page", "en")).click()
     page.get_by_role("heading", name="1. two.png").wait_for()
     no_exception(page)
     context.close()

@@ -36,14 +36,14 @@ def start_server() -> tuple[subprocess.Popen, str]:
 
 def prepare(page, key: str, lang: str, photo: Path) -> None:
     """Bring a page to the state worth looking at."""
-    if key == "page.lab":
+    if key == "lab.page":
         for label in (t("lab.error_maps", lang), t("lab.histogram", lang)):
             page.locator("[data-testid='stSidebar'] label").filter(has_text=label).first.click()
             settle(page)
-    elif key == "page.draw":
-        page.locator("label").filter(has_text=t("a11y.source.test", lang)).click()
+    elif key == "draw.page":
+        page.locator("label").filter(has_text=t("draw.source.test", lang)).click()
         page.get_by_text(t("draw.result", lang), exact=True).wait_for()
-    elif key == "page.upload":
+    elif key == "upload.page":
         page.locator("input[type='file']").first.set_input_files(str(photo))
         page.get_by_text(t("upload.report", lang), exact=True).wait_for()
     settle(page)
