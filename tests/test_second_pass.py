@@ -116,7 +116,7 @@ def test_the_textbook_preset_sets_and_states_every_field_and_says_where_it_depar
     assert t("train.edited", "ru", fields=t("train.field.batch_size", "ru")) in train_captions(at)
     at.button(key="train_use_classroom").click().run()
     assert at.toggle(key="keep_train_fresh").value is True and at.number_input(key="keep_train_epochs").value == 5
-    assert classroom_text in train_captions(at) and t("train.edited", "ru", fields="x")[:8] not in (train_captions(at))
+    assert classroom_text in train_captions(at) and t("train.edited", "ru", fields="x")[:8] not in train_captions(at)
 
 
 def test_the_time_estimate_comes_from_this_server_s_measured_speed(train_digits):
