@@ -54,7 +54,7 @@ def describe(module: nn.Module) -> str:
 
 def table_heading_key(model_name: str) -> str:
     """Only the convolutional model is the textbook's Table 1; the fully connected one is section 5's."""
-    return {"seed": "inside.table", "linear": "content.inside.table_linear"}.get(
+    return {"table1": "inside.table", "linear": "content.inside.table_linear"}.get(
         model_name, "content.inside.table_model"
     )
 

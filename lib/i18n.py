@@ -36,6 +36,15 @@ MINUS = "\u2212"  # the minus sign of shown numbers ("−5,9"); a hyphen-minus r
 PLURAL_SPEC = "plural:"
 # Plural categories in the order a template (or plural()) lists its forms.
 PLURAL_ORDER = {"ru": ("one", "few", "many", "other"), "en": ("one", "other")}
+# Keys the code builds from a model's registry name ("model.table1", "method.table1_B") whose locale entries still
+# carry the Table 1 model's former name "seed": each such key reads the old entry until the tables hold the new one.
+KEY_ALIASES = {
+    "model.table1": "model.seed",
+    "model.short.table1": "model.short.seed",
+    "method.table1_A": "method.seed_A",
+    "method.table1_B": "method.seed_B",
+    "method.table1_B_aug": "method.seed_B_aug",
+}
 
 
 def locale_files(lang: str) -> list[Path]:
@@ -55,6 +64,9 @@ def table(lang: str) -> dict[str, str]:
         if clash:
             raise ValueError(f"{path.name} repeats keys {sorted(clash)}")
         merged.update(part)
+    for key, old in KEY_ALIASES.items():
+        if key not in merged and old in merged:
+            merged[key] = merged[old]
     return merged
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lib.model_names import canonical_model
+
 ENV_PASSWORD = "CLASSROOM_TEACHER_PASSWORD"
 # Class settings the teacher's page edits, beside the store's own (quotas, expiry_days, idle_minutes).
 TEACHER_DEFAULTS: dict[str, Any] = {
@@ -159,7 +161,7 @@ def board_row(training: Any) -> BoardRow:
         training_id=training.id,
         workspace_id=training.workspace_id,
         status=training.status,
-        model=str(config.get("model", "")),
+        model=str(canonical_model(config.get("model", ""))),  # a training stored before a rename: today's name
         lr=float(lr) if isinstance(lr, (int, float)) else None,
         batch=int(batch) if isinstance(batch, (int, float)) else None,
         epochs=float(training.epochs_done or 0.0),

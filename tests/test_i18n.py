@@ -116,3 +116,15 @@ def test_device_line_is_translated_with_plural_threads():
     ru = describe_device(torch.device("cpu"), "ru")
     assert ru == f"CPU · {threads} {plural(threads, 'ru', 'поток', 'потока', 'потоков')}"
     assert "thread" in describe_device(torch.device("cpu"), "en")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_keys_built_from_the_table1_models_name_have_a_text(lang):
+    from lib.models import REGISTRY
+
+    for name in REGISTRY:
+        assert i18n.t(f"model.{name}", lang) != f"model.{name}"
+    for key in i18n.KEY_ALIASES:
+        assert key in i18n.table(lang) and i18n.t(key, lang) != key
+    assert i18n.t("model.short.table1", lang) in ("Табл. 1", "Table 1")
+    assert "АЭ" in i18n.t("method.table1_B", "ru") and "AE" in i18n.t("method.table1_B", "en")
