@@ -57,9 +57,9 @@ st.dataframe(wide.style.format(lambda v: f.num(v, ".3f")), width="stretch")
 
 with st.expander(f.t("common.why_lower_title")):
     example = rows[(rows["group"] == "A") & (rows["kind"] == "gaussian")].set_index("method")["psnr"]
-    if {"noisy", "seed_B"} <= set(example.index):  # the table's own numbers, not remembered ones
-        st.markdown(f.t("compare.why_lower_table", noisy=example["noisy"], cleaned=example["seed_B"],
-                        model=label("seed_B")))  # fmt: skip
+    if {"noisy", "table1_B"} <= set(example.index):  # the table's own numbers, not remembered ones
+        st.markdown(f.t("compare.why_lower_table", noisy=example["noisy"], cleaned=example["table1_B"],
+                        model=label("table1_B")))  # fmt: skip
     st.markdown(f.t("common.why_lower"))
 
 # A radio always has one option selected (a segmented control can be clicked off, leaving nothing shown as chosen)
@@ -91,19 +91,19 @@ alts = row_alts(f, subject, a11y.noise_words(f.lang, preset(group), kind, group)
 image_strip(images, titles, alts)
 
 st.header(f.t("compare.section5"))
-table = section5(results["rows"], "seed_A", "seed_B")
-if table["seed_A"] and table["seed_B"]:
-    settings = sorted(table["seed_A"])
+table = section5(results["rows"], "table1_A", "table1_B")
+if table["table1_A"] and table["table1_B"]:
+    settings = sorted(table["table1_A"])
     frame5 = pd.DataFrame(
-        {label(m): [table[m][s] for s in settings] for m in ("seed_A", "seed_B")},
+        {label(m): [table[m][s] for s in settings] for m in ("table1_A", "table1_B")},
         index=[f"{f.t('noise.group.' + s.split('/')[0])} · {f.t('noise.kind.' + s.split('/')[1])}" for s in settings],
     )
     st.dataframe(frame5.style.format(lambda v: f"{f.num(v, '.2f')} {f.t('common.unit.db')}"), width="stretch")
-    diffs = section5_finding(table, "seed_A", "seed_B")
+    diffs = section5_finding(table, "table1_A", "table1_B")
     lines = []
     for s, d in diffs.items():
         g, k = s.split("/")
-        winner = label("seed_B") if d > 0 else label("seed_A")
+        winner = label("table1_B") if d > 0 else label("table1_A")
         lines.append(f.t("compare.finding", setting=f"{f.t('noise.group.' + g)} · {f.t('noise.kind.' + k)}", winner=winner,
                          diff=abs(d)))  # fmt: skip
     st.markdown("\n".join(f"- {line}" for line in lines))

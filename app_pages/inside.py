@@ -43,7 +43,7 @@ clean = digits.images[int(index) : int(index) + 1].float()  # (1, 28, 28)
 noisy = add_noise(clean, noise, make_generator(int(seed))) / 255.0  # (1, 28, 28)
 x = noisy.unsqueeze(1).to(cache.device())  # (1, 1, 28, 28)
 
-is_conv = f.model.checkpoint.model_config.name == "seed"
+is_conv = f.model.checkpoint.model_config.name == "table1"
 st.header(f.t(table_heading_key(f.model.checkpoint.model_config.name)))
 rows = layer_table(model, x)
 decimal = "," if f.lang == "ru" else "."

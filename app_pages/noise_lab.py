@@ -22,7 +22,7 @@ from lib.ui.widgets import (
 f = frame("lab.page")
 # The textbook's set-up (Appendix 1): Group B noise, the 50/50 mix, clipping on, seed 0, the Group B model.
 TEXTBOOK = {**textbook_noise_settings("lab"), "keep_lab_count": 6, "keep_lab_seed": 0, "keep_lab_pick": 0,
-            "keep_lab_errors": False, "keep_lab_hist": False, CHOSEN_MODEL: "shipped:seed_B"}  # fmt: skip
+            "keep_lab_errors": False, "keep_lab_hist": False, CHOSEN_MODEL: "shipped:table1_B"}  # fmt: skip
 st.caption(f.t("lab.intro"))
 digits = cache.test_digits()
 

@@ -14,7 +14,7 @@ from lib.limits import UPLOAD_LIMIT_BYTES
 from lib.models import REGISTRY
 from lib.presets import Preset, changed, presets
 from lib.safe_names import clean_name, markdown_text
-from lib.store import ACTIVE, StoreError, TrainingInfo
+from lib.store import ACTIVE, TRAIN_MODEL_SETTING, StoreError, TrainingInfo
 from lib.train import SCHEDULES, history_csv, recipe
 from lib.ui import cache, server, workspace
 from lib.ui.frame import PENDING_MODEL, add_session_model, frame
@@ -55,7 +55,7 @@ with left:
     model_name = st.selectbox(
         f.t("train.model"),
         list(REGISTRY),
-        key="keep_train_model",
+        key=TRAIN_MODEL_SETTING,
         persist_state="session",
         placeholder=f.t("common.choose"),
         format_func=lambda k: f.t(f"model.{k}"),

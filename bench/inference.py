@@ -1,6 +1,6 @@
 """CPU inference time per 28×28 image (batched, the path the app and evaluation use) and file size per checkpoint.
 
-python -m bench.inference weights/seed_B.pt weights/bfunet.pt --json bench/results_inference.json
+python -m bench.inference weights/table1_B.pt weights/bfunet.pt --json bench/results_inference.json
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from torch import nn
 from bench import report
 from bench.conv_phases import conv_transpose_as_conv
 from lib.data import load_split
-from lib.models import SeedAutoencoder, SeedConfig, set_dropout_generator
+from lib.models import Table1Autoencoder, Table1Config, set_dropout_generator
 from lib.noise import add_noise, make_generator, preset, to_unit
 from lib.train import batch_noise
 
@@ -40,7 +40,7 @@ def best_ms(fn: Callable[[], object], calls: int, rounds: int = 7, warm: int = 3
 class Plain(nn.Module):
     """Layer-1..4 of the Table 1 model with the last layer computed as a convolution + pixel shuffle."""
 
-    def __init__(self, model: SeedAutoencoder) -> None:
+    def __init__(self, model: Table1Autoencoder) -> None:
         super().__init__()
         self.m = model
 
@@ -55,7 +55,7 @@ def step_fn(batch: int, *, channels_last=True, fast_dropout=True, reparam=False,
             bf16=False, images=None) -> Callable[[], None]:  # fmt: skip
     """One training step (noise, forward, MSE, backward, Adam) with the given variant."""
     g = make_generator(0)
-    model = SeedAutoencoder(SeedConfig())
+    model = Table1Autoencoder(Table1Config())
     if fast_dropout:
         set_dropout_generator(model, g)
     else:

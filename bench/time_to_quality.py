@@ -26,7 +26,7 @@ from torchvision import transforms
 from lib.data import load_split, train_val_split
 from lib.inference import predict
 from lib.metrics import psnr
-from lib.models import SeedAutoencoder, SeedConfig
+from lib.models import Table1Autoencoder, Table1Config
 from lib.noise import NoiseConfig, make_generator, preset
 from lib.train import FAST, SCHEDULES, Progress, TrainConfig, recipe, train
 
@@ -101,7 +101,7 @@ def run_textbook(images: np.ndarray, labels: np.ndarray, held: HeldOut, eval_eve
         shuffle=True,
         generator=torch.Generator().manual_seed(seed),
     )
-    model = SeedAutoencoder(SeedConfig())
+    model = Table1Autoencoder(Table1Config())
     criterion = nn.MSELoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.003)
     seen = 0

@@ -1,6 +1,6 @@
 """Markdown table of the shipped weights' test-set metrics, from `python -m lib evaluate --json`.
 
-Run: python -m bench.weights_table weights/seed_A.pt weights/seed_B.pt weights/linear_B.pt
+Run: python -m bench.weights_table weights/table1_A.pt weights/table1_B.pt weights/linear_B.pt
 """
 
 from __future__ import annotations

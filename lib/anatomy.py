@@ -54,7 +54,7 @@ def describe(module: nn.Module) -> str:
 
 def table_heading_key(model_name: str) -> str:
     """Only the convolutional model is the textbook's Table 1; the fully connected one is section 5's."""
-    return {"seed": "inside.table", "linear": "inside.table_linear"}.get(model_name, "inside.table_model")
+    return {"table1": "inside.table", "linear": "inside.table_linear"}.get(model_name, "inside.table_model")
 
 
 @torch.no_grad()

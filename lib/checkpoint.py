@@ -23,6 +23,7 @@ from torch import nn
 
 from lib.atomic import write_bytes_atomically
 from lib.i18n import t
+from lib.model_names import canonical_model
 from lib.models import REGISTRY, build_model, config_to_dict
 from lib.noise import NOISE_KINDS, NoiseConfig
 from lib.safe_names import clean_name
@@ -36,7 +37,7 @@ MAX_ENTRIES = 200  # keys in one metrics / train-config / history row
 MAX_TEXT = 200  # characters in a text value of the train config
 # Per model: field → (type, smallest, largest). A tuple type means a list of such numbers of 1–8 entries.
 CONFIG_BOUNDS: dict[str, dict[str, tuple[type, float, float]]] = {
-    "seed": {"channels1": (int, 1, 512), "channels2": (int, 1, 512), "kernel1": (int, 1, 28),
+    "table1": {"channels1": (int, 1, 512), "channels2": (int, 1, 512), "kernel1": (int, 1, 28),
              "stride1": (int, 1, 28), "kernel2": (int, 1, 28), "dropout": (float, 0.0, 0.99)},
     "linear": {"hidden": (tuple, 1, 8192)},
     "bfunet": {"width": (int, 1, 512)},
@@ -288,7 +289,7 @@ def _check_config(raw: Any, name: str) -> Any:
 
     if not isinstance(raw, dict) or not all(isinstance(k, str) for k in raw):
         raise bad("not a table of settings")
-    model = raw.get("name")
+    model = canonical_model(raw.get("name"))  # a checkpoint written before a model's rename names it the old way
     if not isinstance(model, str) or model not in REGISTRY:
         raise bad("unknown model")
     cls = REGISTRY[model].config_cls
@@ -322,12 +323,12 @@ def _check_config(raw: Any, name: str) -> Any:
                 f"{name}: the model config asks for {count} parameters, at most {MAX_PARAMETERS} are allowed",
                 "too_many_params", name=name, count=count, limit=MAX_PARAMETERS,
             )  # fmt: skip
-    if model == "seed" and _seed_output_side(config) != 28:
+    if model == "table1" and _table1_output_side(config) != 28:
         raise bad("the model does not turn a 28×28 image into a 28×28 image")
     return config, model_meta.state_dict()
 
 
-def _seed_output_side(config: Any) -> int:
+def _table1_output_side(config: Any) -> int:
     """Side of the Table 1 model's output for a 28×28 input (0 when a layer gets less than its kernel)."""
     side = (28 - config.kernel1) // config.stride1 + 1 if config.kernel1 <= 28 else 0  # layer1
     inner = side - config.kernel2 + 1  # layer2

@@ -85,8 +85,8 @@ def section5_finding(table: dict[str, dict[str, float]], model_a: str, model_b: 
 
 
 # The textbook's section 5 on outside digits (Figs. 9–10): linear vs convolutional, Group A vs Group B training.
-SECTION5_MODELS = ("linear_A", "linear_B", "seed_A", "seed_B")  # the textbook's four
-BEYOND_MODELS = ("seed_B_aug", "bfunet")  # the same architecture with augmented data; the modern denoiser
+SECTION5_MODELS = ("linear_A", "linear_B", "table1_A", "table1_B")  # the textbook's four
+BEYOND_MODELS = ("table1_B_aug", "bfunet")  # the same architecture with augmented data; the modern denoiser
 SECTION5_KINDS = ("gaussian", "speckle", "none")
 
 
@@ -130,7 +130,7 @@ def pick(rows: list[dict[str, Any]], set_name: str, kind: str, method: str) -> f
 def outside_findings(rows: list[dict[str, Any]], set_name: str = "outside") -> dict[str, Any]:
     """The section 5 questions answered from the numbers on one set, averaged over Gaussian-B and speckle.
 
-    conv_gain: seed − linear (dB) per training group; group_b_gain: Group B − Group A model per architecture;
+    conv_gain: table1 − linear (dB) per training group; group_b_gain: Group B − Group A model per architecture;
     over_noisy: each model minus the noisy input; clean_change: PSNR of each model's output on clean digits.
     """
     kinds = ("gaussian", "speckle")
@@ -144,13 +144,13 @@ def outside_findings(rows: list[dict[str, Any]], set_name: str = "outside") -> d
     noisy = mean_psnr("noisy")
     out: dict[str, Any] = {"set": set_name, "mean_psnr": avg, "noisy": noisy}
     out["conv_gain"] = {
-        g: avg[f"seed_{g}"] - avg[f"linear_{g}"]
+        g: avg[f"table1_{g}"] - avg[f"linear_{g}"]
         for g in ("A", "B")
-        if avg.get(f"seed_{g}") is not None and avg.get(f"linear_{g}") is not None
+        if avg.get(f"table1_{g}") is not None and avg.get(f"linear_{g}") is not None
     }
     out["group_b_gain"] = {
         a: avg[f"{a}_B"] - avg[f"{a}_A"]
-        for a in ("linear", "seed")
+        for a in ("linear", "table1")
         if avg.get(f"{a}_A") is not None and avg.get(f"{a}_B") is not None
     }
     out["over_noisy"] = {

@@ -24,6 +24,7 @@ import torch
 
 from lib.checkpoint import Checkpoint
 from lib.data import Digits
+from lib.model_names import canonical_model
 from lib.noise import NoiseConfig
 from lib.store.api import PICKED_MODEL_SETTING, model_picker_key
 from lib.train import NoTrainingDigits, Progress, TrainConfig, train
@@ -61,8 +62,11 @@ def training_settings(config: TrainConfig, noise: NoiseConfig) -> dict[str, Any]
 
 
 def settings_configs(settings: dict[str, Any]) -> tuple[TrainConfig, NoiseConfig]:
-    """The train and noise configs back from `training_settings`."""
-    return TrainConfig(**settings["train"]), NoiseConfig(**settings["noise"])
+    """The train and noise configs back from `training_settings` (a model's former name gives today's)."""
+    train = dict(settings["train"])
+    if "model" in train:
+        train["model"] = canonical_model(train["model"])
+    return TrainConfig(**train), NoiseConfig(**settings["noise"])
 
 
 def best_psnr(history: list[dict[str, float]]) -> float | None:

@@ -10,12 +10,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from lib.model_names import canonical_model
+
 
 @dataclass(frozen=True)
-class SeedConfig:
+class Table1Config:
     """Table 1 / Appendix 1: two conv layers down (28→8→6), two transposed convs up (6→8→28)."""
 
-    name: str = "seed"
+    name: str = "table1"
     channels1: int = 32
     channels2: int = 64
     kernel1: int = 7
@@ -81,10 +83,10 @@ def set_dropout_generator(model: nn.Module, generator: torch.Generator | None) -
             module.generator = generator
 
 
-class SeedAutoencoder(nn.Module):
+class Table1Autoencoder(nn.Module):
     """The textbook's denoising_model; attribute names kept so its saved state_dict loads as is."""
 
-    def __init__(self, config: SeedConfig) -> None:
+    def __init__(self, config: Table1Config) -> None:
         super().__init__()
         c1, c2, p = config.channels1, config.channels2, config.dropout
         # Appendix 1 order: Conv → ReLU → BatchNorm → Dropout.
@@ -216,14 +218,15 @@ class ModelSpec:
 
 
 REGISTRY: dict[str, ModelSpec] = {
-    "seed": ModelSpec(SeedConfig, SeedAutoencoder, "Table 1 convolutional autoencoder"),
+    "table1": ModelSpec(Table1Config, Table1Autoencoder, "Table 1 convolutional autoencoder"),
     "linear": ModelSpec(LinearConfig, LinearAutoencoder, "fully connected autoencoder (section 5)"),
     "bfunet": ModelSpec(BiasFreeUNetConfig, BiasFreeUNet, "bias-free residual U-Net (modern denoiser)"),
 }
 
 
 def default_config(name: str) -> Any:
-    """The default config dataclass of a registered model."""
+    """The default config dataclass of a registered model (a former name is accepted)."""
+    name = canonical_model(name)
     if name not in REGISTRY:
         raise ValueError(f"unknown model {name!r}; registered: {', '.join(REGISTRY)}")
     return REGISTRY[name].config_cls()
@@ -235,8 +238,8 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 
 def config_from_dict(data: dict[str, Any]) -> Any:
-    """Rebuild a model config from a checkpoint dict, rejecting unknown fields."""
-    name = data.get("name")
+    """Rebuild a model config from a checkpoint dict, rejecting unknown fields; a former name gives today's."""
+    name = canonical_model(data.get("name"))
     if name not in REGISTRY:
         raise ValueError(f"unknown model {name!r}; registered: {', '.join(REGISTRY)}")
     cls = REGISTRY[name].config_cls
@@ -245,7 +248,7 @@ def config_from_dict(data: dict[str, Any]) -> Any:
     if extra:
         raise ValueError(f"model config has unknown fields: {sorted(extra)}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return cls(**values)
+    return cls(**values | {"name": name})
 
 
 def build_model(config: Any, generator: torch.Generator | None = None) -> nn.Module:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lib.model_names import canonical_model
 from lib.safe_names import file_part
 
 ENV_PASSWORD = "CLASSROOM_TEACHER_PASSWORD"
@@ -154,7 +155,7 @@ def board_row(training: Any) -> BoardRow:
         training_id=training.id,
         workspace_id=training.workspace_id,
         status=training.status,
-        model=str(config.get("model", "")),
+        model=str(canonical_model(config.get("model", ""))),  # a training stored before a rename: today's name
         lr=float(lr) if isinstance(lr, (int, float)) else None,
         batch=int(batch) if isinstance(batch, (int, float)) else None,
         epochs=float(training.epochs_done or 0.0),

@@ -35,7 +35,7 @@ class NoTrainingDigits(ValueError):
 class TrainConfig:
     """Textbook defaults (Appendix 1): Adam lr 0.003, MSE, batch 32, ≤120 epochs, stop at loss 0.0063."""
 
-    model: str = "seed"
+    model: str = "table1"
     epochs: int = 120
     lr: float = 0.003
     batch_size: int = 32  # per process; under torchrun the effective batch is this × the number of processes

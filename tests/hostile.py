@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from lib.checkpoint import Checkpoint
-from lib.models import BiasFreeUNetConfig, LinearConfig, SeedConfig, build_model, config_to_dict
+from lib.models import BiasFreeUNetConfig, LinearConfig, Table1Config, build_model, config_to_dict
 from lib.noise import preset
 
 STORAGE_CLASS = {torch.float32: torch.FloatStorage, torch.int64: torch.LongStorage}
@@ -126,7 +126,7 @@ def archive(payload: Any, raw_pickle: bytes | None = None) -> bytes:
 
 def good_payload(config: Any = None) -> dict[str, Any]:
     """A valid checkpoint payload of a small model."""
-    config = config or SeedConfig(channels1=4, channels2=4)
+    config = config or Table1Config(channels1=4, channels2=4)
     model = build_model(config, torch.Generator().manual_seed(0))
     return Checkpoint(config, model.state_dict(), preset("B"), {"lr": 0.01, "augment": False, "device": "cpu"},
                       [{"epoch": 1.0, "train_loss": 0.03}], {"val_psnr": 22.0}).to_payload()  # fmt: skip

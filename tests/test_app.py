@@ -47,7 +47,7 @@ def test_home_is_the_noise_lab_with_six_triples():
     no_exception(at)
     assert at.title[0].value == t("lab.page", "en")
     assert len(image_urls(at)) == 6 * 3
-    assert at.sidebar.selectbox(key="keep_model").value == "shipped:seed_B"
+    assert at.sidebar.selectbox(key="keep_model").value == "shipped:table1_B"
     assert len(at.metric) == 4
 
 
@@ -149,12 +149,12 @@ def test_inside_shows_table_1_and_follows_the_input():
 
 def test_model_and_language_choices_survive_page_switches():
     at = app("ru")
-    at.sidebar.selectbox(key="keep_model").set_value("shipped:seed_A").run()
+    at.sidebar.selectbox(key="keep_model").set_value("shipped:table1_A").run()
     at.sidebar.selectbox(key="keep_lang").set_value("en").run()
     for path in ("app_pages/inside.py", "app_pages/compare.py", "app_pages/noise_lab.py"):
         at.switch_page(path).run()
         no_exception(at)
-        assert at.session_state["keep_model"] == "shipped:seed_A"
+        assert at.session_state["keep_model"] == "shipped:table1_A"
         assert at.sidebar.selectbox(key="keep_lang").value == "en"
 
 
@@ -244,7 +244,7 @@ def test_a_third_training_waits_in_the_queue_with_its_place_and_can_cancel(train
 
 
 def test_loading_weights_selects_them_and_a_corrupt_file_gets_a_message():
-    weights = Path(__file__).resolve().parent.parent / "weights" / "seed_A.pt"
+    weights = Path(__file__).resolve().parent.parent / "weights" / "table1_A.pt"
     at = page("app_pages/train.py")
     at.file_uploader(key="train_load_weights").set_value(("broken.pt", b"garbage", "application/octet-stream")).run()
     no_exception(at)
@@ -268,7 +268,7 @@ def test_a_corrupt_file_in_the_weights_folder_is_skipped_with_a_warning(tmp_path
     from lib.ui import cache
 
     source = Path(__file__).resolve().parent.parent / "weights"
-    shutil.copy(source / "seed_B.pt", tmp_path / "seed_B.pt")
+    shutil.copy(source / "table1_B.pt", tmp_path / "table1_B.pt")
     (tmp_path / "zz_broken.pt").write_bytes(b"not a checkpoint")
     monkeypatch.setattr(cache, "WEIGHTS_DIR", tmp_path)
     at = app()

@@ -117,7 +117,7 @@ def test_inside_calls_only_the_convolutional_model_table_1():
     no_exception(at)
     assert at.header[0].value == t("inside.table_linear", "en")
     assert "Table 1" not in at.header[0].value
-    at.sidebar.selectbox(key="keep_model").set_value("shipped:seed_B").run()
+    at.sidebar.selectbox(key="keep_model").set_value("shipped:table1_B").run()
     assert at.header[0].value == t("inside.table", "en")
 
 

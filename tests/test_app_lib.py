@@ -13,22 +13,22 @@ from lib import anatomy, i18n
 from lib.compare import section5, section5_finding
 from lib.convolution import transposed_overlap
 from lib.lab import example_indices, make_triples
-from lib.models import SeedConfig, build_model
+from lib.models import Table1Config, build_model
 from lib.noise import NoiseConfig, preset
 
 
 @pytest.fixture(scope="module")
-def seed_model():
+def table1_model():
     torch.manual_seed(0)
-    return build_model(SeedConfig()).eval()
+    return build_model(Table1Config()).eval()
 
 
-def test_triples_are_seeded_and_scored(seed_model, test_digits):
+def test_triples_are_seeded_and_scored(table1_model, test_digits):
     idx = example_indices(4, 0, len(test_digits))
     assert len(set(idx.tolist())) == 4
-    a = make_triples(seed_model, test_digits.images[idx], preset("B"), 3)
-    b = make_triples(seed_model, test_digits.images[idx], preset("B"), 3)
-    c = make_triples(seed_model, test_digits.images[idx], preset("B"), 4)
+    a = make_triples(table1_model, test_digits.images[idx], preset("B"), 3)
+    b = make_triples(table1_model, test_digits.images[idx], preset("B"), 3)
+    c = make_triples(table1_model, test_digits.images[idx], preset("B"), 4)
     np.testing.assert_array_equal(a.noisy, b.noisy)
     assert not np.array_equal(a.noisy, c.noisy)
     assert a.cleaned.shape == (4, 28, 28)
@@ -38,27 +38,27 @@ def test_triples_are_seeded_and_scored(seed_model, test_digits):
     assert set(a.averages()) == {"psnr_noisy", "psnr_cleaned", "ssim_noisy", "ssim_cleaned"}
 
 
-def test_unclipped_lab_feeds_out_of_range_values(seed_model, test_digits):
-    raw = make_triples(seed_model, test_digits.images[:2], NoiseConfig(kind="gaussian", clip=False), 0)
+def test_unclipped_lab_feeds_out_of_range_values(table1_model, test_digits):
+    raw = make_triples(table1_model, test_digits.images[:2], NoiseConfig(kind="gaussian", clip=False), 0)
     assert raw.noisy.min() < 0
 
 
-def test_layer_table_matches_torch_shapes_and_parameter_counts(seed_model):
-    rows = anatomy.layer_table(seed_model, torch.rand(1, 1, 28, 28))
+def test_layer_table_matches_torch_shapes_and_parameter_counts(table1_model):
+    rows = anatomy.layer_table(table1_model, torch.rand(1, 1, 28, 28))
     convs = [r for r in rows if r.formula]
     assert [r.output_shape for r in convs] == [(32, 8, 8), (64, 6, 6), (32, 8, 8), (1, 28, 28)]
     assert [int(r.formula.rsplit("= ", 1)[1]) for r in convs] == [8, 6, 8, 28]
-    assert sum(r.parameters for r in rows) == sum(p.numel() for p in seed_model.parameters())
+    assert sum(r.parameters for r in rows) == sum(p.numel() for p in table1_model.parameters())
 
 
-def test_feature_maps_tiles_and_kernels(seed_model):
-    outs = anatomy.stage_outputs(seed_model, torch.rand(1, 1, 28, 28))
+def test_feature_maps_tiles_and_kernels(table1_model):
+    outs = anatomy.stage_outputs(table1_model, torch.rand(1, 1, 28, 28))
     assert [tuple(o.shape) for _, o in outs] == [(32, 8, 8), (64, 6, 6), (32, 8, 8), (1, 28, 28)]
     mosaic = anatomy.tile(outs[0][1].numpy(), columns=8)
     assert mosaic.shape == (4 * 9 - 1, 8 * 9 - 1)
-    kernels = anatomy.first_layer_kernels(seed_model)
-    np.testing.assert_array_equal(kernels, seed_model.layer1[0].weight.detach().numpy()[:, 0])
-    assert anatomy.decoder_of_blank(seed_model).shape == (28, 28)
+    kernels = anatomy.first_layer_kernels(table1_model)
+    np.testing.assert_array_equal(kernels, table1_model.layer1[0].weight.detach().numpy()[:, 0])
+    assert anatomy.decoder_of_blank(table1_model).shape == (28, 28)
 
 
 @pytest.mark.parametrize("n,k,s", [(8, 7, 3), (4, 3, 2), (4, 4, 2), (5, 6, 3)])
@@ -139,13 +139,13 @@ def test_section5_numbers_and_finding():
     rows = [
         {"group": g, "kind": k, "method": m, "psnr": v}
         for (g, k, m, v) in [
-            ("A", "gaussian", "seed_A", 30.0), ("A", "gaussian", "seed_B", 29.0),
-            ("B", "gaussian", "seed_A", 20.0), ("B", "gaussian", "seed_B", 26.0),
+            ("A", "gaussian", "table1_A", 30.0), ("A", "gaussian", "table1_B", 29.0),
+            ("B", "gaussian", "table1_A", 20.0), ("B", "gaussian", "table1_B", 26.0),
         ]
     ]  # fmt: skip
-    table = section5(rows, "seed_A", "seed_B")
-    assert table["seed_B"]["B/gaussian"] == 26.0
-    diff = section5_finding(table, "seed_A", "seed_B")
+    table = section5(rows, "table1_A", "table1_B")
+    assert table["table1_B"]["B/gaussian"] == 26.0
+    diff = section5_finding(table, "table1_A", "table1_B")
     assert diff == {"A/gaussian": -1.0, "B/gaussian": 6.0}
 
 
@@ -153,8 +153,8 @@ def test_shipped_comparison_file_is_complete():
     path = Path(__file__).resolve().parent.parent / "weights" / "compare.json"
     data = json.loads(path.read_text())
     methods = {r["method"] for r in data["rows"]}
-    assert {"noisy", "seed_A", "seed_B", "linear_B", "median3", "gaussian_blur", "nl_means", "bm3d"} <= methods
-    assert len(data["sweep"]["gaussian_var"]["x"]) == len(data["sweep"]["gaussian_var"]["series"]["seed_B"])
+    assert {"noisy", "table1_A", "table1_B", "linear_B", "median3", "gaussian_blur", "nl_means", "bm3d"} <= methods
+    assert len(data["sweep"]["gaussian_var"]["x"]) == len(data["sweep"]["gaussian_var"]["series"]["table1_B"])
 
 
 def test_locale_tables_merge_topic_files_and_reject_repeated_keys(tmp_path, monkeypatch):

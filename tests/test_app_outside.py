@@ -36,9 +36,9 @@ def test_compare_runs_section_5_on_outside_digits(compare_page):
     gain = found["conv_gain"]["B"]
     key = "outside.finding.conv_agrees" if gain > 0 else "outside.finding.conv_disagrees"
     assert t(key, "en", where=where, group="B", diff=abs(gain)) in bullets
-    gain = found["group_b_gain"]["seed"]
+    gain = found["group_b_gain"]["table1"]
     key = "outside.finding.group_agrees" if gain > 0 else "outside.finding.group_disagrees"
-    assert t(key, "en", where=where, model=t("model.seed", "en"), diff=abs(gain)) in bullets
+    assert t(key, "en", where=where, model=t("model.table1", "en"), diff=abs(gain)) in bullets
     column = t("outside.set.outside", "en") + " · " + t("noise.kind.gaussian", "en")
     table = next(d.value for d in at.dataframe if column in [str(c) for c in d.value.columns])
     assert t("method.bfunet", "en") in table.index and t("method.linear_A", "en") in table.index
@@ -95,7 +95,7 @@ def test_upload_shows_the_textbook_model_and_the_modern_one_side_by_side(test_di
     no_exception(at)
     titles = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")]
     picker = at.sidebar.selectbox(key="keep_model")  # the columns carry the picker's names of the models
-    textbook, modern = picker.format_func("shipped:seed_B"), picker.format_func("shipped:bfunet")
+    textbook, modern = picker.format_func("shipped:table1_B"), picker.format_func("shipped:bfunet")
     assert textbook in titles and modern in titles
     assert titles.index(modern) == titles.index(textbook) + 1  # next to each other
 

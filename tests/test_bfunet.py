@@ -80,7 +80,7 @@ def tiny_pair(train_digits):
     """A width-4 U-Net and a Table 1 model trained identically for a few hundred augmented digits."""
     tr, _ = train_val_split(train_digits, 100)
     out = {}
-    for name, cfg in (("bfunet", BiasFreeUNetConfig(width=4)), ("seed", None)):
+    for name, cfg in (("bfunet", BiasFreeUNetConfig(width=4)), ("table1", None)):
         config = TrainConfig(model=name, epochs=2, limit=768, batch_size=32, lr=0.003, stop_loss=0, augment=True)
         out[name] = train(config, preset("B"), tr, model_config=cfg)
     return out
@@ -91,9 +91,9 @@ def test_trained_tiny_unet_hands_clean_digits_back_almost_unchanged(tiny_pair, t
     model = ck.load(path).build()  # the one path the app, CLI and evaluation share
     clean = test_digits.images[:200].float().numpy() / 255.0
     unet = float(psnr(clean, cleaned(model, clean)).mean())
-    seed = float(psnr(clean, cleaned(tiny_pair["seed"].build(), clean)).mean())
+    table1 = float(psnr(clean, cleaned(tiny_pair["table1"].build(), clean)).mean())
     assert unet > 26.0  # the residual design returns the input unless it finds noise
-    assert unet > seed + 8.0  # the Table 1 model redraws the digit from its 6×6 code
+    assert unet > table1 + 8.0  # the Table 1 model redraws the digit from its 6×6 code
 
 
 def test_trained_tiny_unet_removes_noise(tiny_pair, test_digits):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from lib import checkpoint as ck
-from lib.cli import main
+from lib.cli import build_parser, main
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def tiny_weights(tmp_path_factory):
         [
             "train",
             "--model",
-            "seed",
+            "table1",
             "--noise",
             "B",
             "--epochs",
@@ -43,11 +43,20 @@ def tiny_weights(tmp_path_factory):
 
 def test_train_writes_a_checkpoint_with_history_and_test_metrics(tiny_weights):
     loaded = ck.load(tiny_weights)
-    assert loaded.model_config.name == "seed"
+    assert loaded.model_config.name == "table1"
     assert loaded.noise.mean == -20.0
     assert len(loaded.history) == 1
     assert {"test_gaussian_psnr", "test_speckle_psnr", "test_gaussian_ssim"} <= set(loaded.metrics)
     assert loaded.train["limit"] == 256
+
+
+def test_train_takes_the_table1_model_by_its_former_name_too():
+    parse = build_parser().parse_args
+    assert parse(["train", "--out", "m.pt"]).model == "table1"
+    assert parse(["train", "--model", "seed", "--out", "m.pt"]).model == "table1"
+    assert parse(["train", "--model", "table1", "--seed", "3", "--out", "m.pt"]).seed == 3  # the random seed
+    with pytest.raises(SystemExit):
+        parse(["train", "--model", "seeds", "--out", "m.pt"])
 
 
 def test_evaluate_prints_model_and_baselines_as_json(tiny_weights, capsys):
@@ -56,7 +65,7 @@ def test_evaluate_prints_model_and_baselines_as_json(tiny_weights, capsys):
     rows = json.loads(capsys.readouterr().out)["rows"]
     methods = {(r["noise"], r["method"]) for r in rows}
     for kind in ("gaussian", "speckle"):
-        for m in ("noisy input", "model (seed)", "median3", "gaussian_blur", "nl_means", "bm3d"):
+        for m in ("noisy input", "model (table1)", "median3", "gaussian_blur", "nl_means", "bm3d"):
             assert (kind, m) in methods
     assert [r["n"] for r in rows if r["method"] == "bm3d"] == [2, 2]
 

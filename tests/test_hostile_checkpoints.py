@@ -38,7 +38,7 @@ def test_the_hand_written_archive_is_one_torch_and_the_loader_read():
     data = archive(good_payload())
     theirs = torch.load(io.BytesIO(data), weights_only=True)
     ours = ck.load_bytes(data, "good.pt")
-    assert theirs["model_config"]["name"] == ours.model_config.name == "seed"
+    assert theirs["model_config"]["name"] == ours.model_config.name == "table1"
     for key, tensor in theirs["state_dict"].items():
         torch.testing.assert_close(ours.state_dict[key], tensor, rtol=0, atol=0)
 

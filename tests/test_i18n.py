@@ -125,3 +125,13 @@ def test_true_minus_writes_every_sign_of_text_a_person_reads():
     assert true_minus("0,5") == "0,5"
     # The template path and the explicit helper agree: a negative number without a spec gets the same sign.
     assert fill("{n}", "ru", n=-7) == true_minus("-7")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_keys_built_from_the_table1_models_name_have_a_text(lang):
+    from lib.models import REGISTRY
+
+    for name in REGISTRY:
+        assert i18n.t(f"model.{name}", lang) != f"model.{name}"
+    assert i18n.t("model.short.table1", lang) in ("Табл. 1", "Table 1")
+    assert "АЭ" in i18n.t("method.table1_B", "ru") and "AE" in i18n.t("method.table1_B", "en")

@@ -7,13 +7,13 @@ import torch
 from lib import metrics
 from lib.i18n import t
 from lib.lab import clean_digit, clipping_notes, make_triples
-from lib.models import SeedConfig, build_model
+from lib.models import Table1Config, build_model
 from lib.noise import NoiseConfig, make_generator
 
 
 @pytest.fixture(scope="module")
 def model():
-    return build_model(SeedConfig(), make_generator(0)).eval()
+    return build_model(Table1Config(), make_generator(0)).eval()
 
 
 @pytest.fixture(scope="module")

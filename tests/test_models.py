@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from lib.models import (
     REGISTRY,
     LinearConfig,
-    SeedConfig,
+    Table1Config,
     build_model,
     config_from_dict,
     config_to_dict,
@@ -22,8 +22,8 @@ def convT_out(n, k, s=1, p=0, op=0):
     return (n - 1) * s - 2 * p + k + op
 
 
-def test_seed_layer_shapes_follow_table_1_and_the_size_formulas():
-    model = build_model(SeedConfig()).eval()
+def test_table1_layer_shapes_follow_table_1_and_the_size_formulas():
+    model = build_model(Table1Config()).eval()
     x = torch.rand(5, 1, 28, 28)
     shapes = []
     out = x
@@ -35,8 +35,8 @@ def test_seed_layer_shapes_follow_table_1_and_the_size_formulas():
     assert 0.0 <= out.min() and out.max() <= 1.0
 
 
-def test_seed_layer_order_is_appendix_1():
-    model = build_model(SeedConfig())
+def test_table1_layer_order_is_appendix_1():
+    model = build_model(Table1Config())
     kinds = [type(m).__name__ for m in model.layer1]
     assert kinds == ["Conv2d", "ReLU", "BatchNorm2d", "Dropout"]
     assert model.layer1[3].p == pytest.approx(0.2)
@@ -45,8 +45,8 @@ def test_seed_layer_order_is_appendix_1():
     assert (conv.kernel_size, conv.stride, conv.out_channels) == ((7, 7), (3, 3), 32)
 
 
-def test_seed_first_layer_is_torch_conv2d():
-    model = build_model(SeedConfig()).eval()
+def test_table1_first_layer_is_torch_conv2d():
+    model = build_model(Table1Config()).eval()
     x = torch.rand(2, 1, 28, 28)
     conv = model.layer1[0]
     torch.testing.assert_close(conv(x), F.conv2d(x, conv.weight, conv.bias, stride=3))
@@ -85,8 +85,8 @@ def test_config_round_trip_and_unknown_names():
     with pytest.raises(ValueError, match="unknown model"):
         config_from_dict({"name": "resnet"})
     with pytest.raises(ValueError, match="unknown fields"):
-        config_from_dict({"name": "seed", "colour": 3})
-    assert count_parameters(build_model(SeedConfig())) > count_parameters(build_model(SeedConfig(channels2=32)))
+        config_from_dict({"name": "table1", "colour": 3})
+    assert count_parameters(build_model(Table1Config())) > count_parameters(build_model(Table1Config(channels2=32)))
 
 
 def test_seeded_dropout_is_reproducible_and_scales_like_nn_dropout():
@@ -111,8 +111,8 @@ def test_seeded_dropout_is_reproducible_and_scales_like_nn_dropout():
 def test_init_weights_uses_default_bounds_and_the_generator():
     from lib.models import init_weights
 
-    a = init_weights(build_model(SeedConfig()), torch.Generator().manual_seed(4))
-    b = build_model(SeedConfig(), torch.Generator().manual_seed(4))  # built on meta, then initialised
+    a = init_weights(build_model(Table1Config()), torch.Generator().manual_seed(4))
+    b = build_model(Table1Config(), torch.Generator().manual_seed(4))  # built on meta, then initialised
     for (name, p), q in zip(a.named_parameters(), b.parameters()):
         assert torch.equal(p, q), name
     assert torch.equal(b.layer1[2].running_var, torch.ones(32)) and torch.equal(b.layer1[2].weight, torch.ones(32))

@@ -88,7 +88,9 @@ def test_the_cli_refuses_a_144_megapixel_file_in_one_line(tmp_path, capsys):
     path = tmp_path / "huge.png"
     Image.new("L", (12000, 12000), 255).save(path)  # a few hundred kB: within the upload limit
     assert path.stat().st_size < pp.MAX_UPLOAD_BYTES
-    code = main(["denoise", "--weights", str(ROOT / "weights" / "seed_B.pt"), str(path), "--out", str(tmp_path / "o")])
+    code = main(
+        ["denoise", "--weights", str(ROOT / "weights" / "table1_B.pt"), str(path), "--out", str(tmp_path / "o")]
+    )
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0] == f"huge.png: 12000×12000 pixels exceeds {pp.MAX_PIXELS}"

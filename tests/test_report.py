@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from lib import report
 from lib.i18n import t
 from lib.lab import clean_digit
-from lib.models import SeedConfig, build_model
+from lib.models import Table1Config, build_model
 from lib.noise import NoiseConfig, make_generator, preset
 from lib.report import PAD, ReportItem, metrics_csv, report_parameters, report_zip, sheet_png
 
@@ -41,7 +41,7 @@ def test_sheet_font_draws_every_russian_letter_as_its_own_glyph():
 
 @pytest.fixture(scope="module")
 def model():
-    return build_model(SeedConfig(), make_generator(0)).eval()
+    return build_model(Table1Config(), make_generator(0)).eval()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from lib.report.curve import curve_png, nice_ticks
 from lib.report.layout import Tiles, layout, noise_text
 from lib.ui.cache import WEIGHTS_DIR
 
-SHIPPED = ("seed_B", "linear_B", "seed_A")
+SHIPPED = ("table1_B", "linear_B", "table1_A")
 TASKS = ("report.task1", "report.task2", "report.task3", "report.task4", "report.task56", "report.task7")
 
 
@@ -48,11 +48,11 @@ def drawing(digit: str) -> Image.Image:
 
 def make_report(lang: str, conclusions: str = "Мои выводы: группа Б лучше.\n\nВторой абзац."):
     checkpoints = {name: ckpt_io.load(WEIGHTS_DIR / f"{name}.pt") for name in SHIPPED}
-    own = ckpt_io.load(WEIGHTS_DIR / "seed_A.pt")  # a model "trained by the student": its own settings and curve
+    own = ckpt_io.load(WEIGHTS_DIR / "table1_A.pt")  # a model "trained by the student": its own settings and curve
     own.train = dict(own.train, epochs=5, epochs_run=2.5, limit=6000, lr=0.004, batch_size=32)
-    models = {name: c.build() for name, c in checkpoints.items()} | {"seed-2-122152": own.build()}
+    models = {name: c.build() for name, c in checkpoints.items()} | {"table1-2-122152": own.build()}
     infos = [model_info(name, c, lang) for name, c in checkpoints.items()]
-    infos.append(model_info("seed-2-122152", own, lang, own_name="seed-2-122152"))
+    infos.append(model_info("table1-2-122152", own, lang, own_name="table1-2-122152"))
     steps = to_mnist_steps(photo("2"), invert="auto")
     items = [ReportItem("фото_двойка.jpg", clean_digit(models, steps.final, None, 1), "photo", None, None, steps,
                         {"invert": "auto", "threshold": 0.0, "contrast": 1.0})]  # fmt: skip
@@ -103,7 +103,7 @@ def test_model_names_are_whole_and_the_own_model_has_its_settings(russian, pdf_t
     _, text = pdf_text
     names = [m.name for m in russian.models]
     assert "Свёрточный АЭ (табл. 1) · группа Б" in names and "Полносвязный АЭ · группа Б" in names
-    assert "Свёрточный АЭ (табл. 1) · группа А (моя модель: seed-2-122152)" in names
+    assert "Свёрточный АЭ (табл. 1) · группа А (моя модель: table1-2-122152)" in names
     for name in names:
         assert name in text
     assert "…" not in " ".join(re.findall(r"АЭ[^ ]*…", text))  # no name shortened with an ellipsis
@@ -148,18 +148,18 @@ def test_docx_reads_back_with_the_same_content(russian):
 def test_findings_quote_the_means_of_the_results(russian):
     noised = [im for im in russian.images if im.noised]
     rows = {r.model.key: r for r in summary(russian)}
-    for key in ("seed_A", "seed_B", "linear_B"):
+    for key in ("table1_A", "table1_B", "linear_B"):
         expected = np.mean([im.scores[key]["psnr"] for im in noised])
         assert rows[key].psnr == pytest.approx(expected)
         gain = np.mean([im.scores[key]["psnr"] - im.scores["noisy"]["psnr"] for im in noised])
         assert rows[key].gain == pytest.approx(gain)
     found = {f.key: f.params for f in findings(russian)}
     group = found.get("groups_b") or found["groups_a"]
-    assert group["diff"] == pytest.approx(abs(rows["seed_B"].psnr - rows["seed_A"].psnr))
+    assert group["diff"] == pytest.approx(abs(rows["table1_B"].psnr - rows["table1_A"].psnr))
     conv = found.get("conv_better") or found["linear_better"]
-    assert conv["diff"] == pytest.approx(abs(rows["seed_B"].psnr - rows["linear_B"].psnr))
+    assert conv["diff"] == pytest.approx(abs(rows["table1_B"].psnr - rows["linear_B"].psnr))
     assert found["photos_as_is"]["n"] == 1
-    assert found["own_vs_ref"]["diff"] == pytest.approx(rows["seed-2-122152"].psnr - rows["seed_B"].psnr)
+    assert found["own_vs_ref"]["diff"] == pytest.approx(rows["table1-2-122152"].psnr - rows["table1_B"].psnr)
 
 
 def test_english_report_and_no_conclusions():

@@ -115,7 +115,7 @@ def test_the_cli_writes_names_and_errors_without_formulas_or_reprs(tmp_path, cap
     rtl = tmp_path / "x\u202egnp.png"
     rtl.write_bytes(b"neither")
     out = tmp_path / "out"
-    code = main(["denoise", "--weights", str(ROOT / "weights" / "seed_B.pt"), str(bad), str(rtl), "--out", str(out)])
+    code = main(["denoise", "--weights", str(ROOT / "weights" / "table1_B.pt"), str(bad), str(rtl), "--out", str(out)])
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"=cmd|' calc'!A0.png: {ERROR}", f"xgnp.png: {ERROR}"]  # one line per file, no repr

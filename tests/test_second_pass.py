@@ -44,7 +44,7 @@ def test_a_trained_model_has_one_name_in_the_picker_the_message_the_columns_and_
         at.run()
     no_exception(at)
     message = at.success[0].value
-    assert f"«{mine}»" in message and "seed-" not in message  # not an internal id
+    assert f"«{mine}»" in message and "table1-" not in message  # not an internal id
     picker = at.sidebar.selectbox(key="keep_model")
     assert picker.format_func(picker.value) == mine
 
@@ -65,8 +65,8 @@ def test_compare_sentences_quote_model_names_instead_of_making_them_the_subject(
     text = "\n".join(m.value for m in at.markdown)
     lines = [line for line in text.splitlines() if " дБ" in line and line.startswith("- ")]
     assert len(lines) >= 8
-    labels = [t(f"method.{m}", "ru") for m in ("seed_A", "seed_B", "seed_B_aug", "bfunet", "linear_B")]
-    labels += [t(f"model.{m}", "ru") for m in ("seed", "linear")]
+    labels = [t(f"method.{m}", "ru") for m in ("table1_A", "table1_B", "table1_B_aug", "bfunet", "linear_B")]
+    labels += [t(f"model.{m}", "ru") for m in ("table1", "linear")]
     for line in lines:
         for label in labels:
             at_start = line.find(label)
@@ -82,7 +82,7 @@ def test_compare_main_table_lists_every_shipped_model():
     no_exception(at)
     table = at.dataframe[0].value
     shipped = sorted(path.stem for path in WEIGHTS_DIR.glob("*.pt"))
-    assert {"bfunet", "seed_B_aug"} <= set(shipped)
+    assert {"bfunet", "table1_B_aug"} <= set(shipped)
     missing = [stem for stem in shipped if t(f"method.{stem}", "ru") not in list(table.index)]
     assert not missing, missing
 
@@ -132,7 +132,7 @@ def test_the_time_estimate_comes_from_this_server_s_measured_speed(train_digits)
 
     torch.set_num_threads(1)
     train_part, val_part = train_val_split(train_digits, 1000)
-    speed = measure_speed("seed", 64, preset("B"), train_part, torch.device("cpu"))
+    speed = measure_speed("table1", 64, preset("B"), train_part, torch.device("cpu"))
     config = recipe("classroom", epochs=2, limit=1500, val_size=1000)
     start = clock.perf_counter()
     train(config, preset("B"), train_part, Digits(val_part.images, val_part.labels), "cpu")
@@ -149,7 +149,7 @@ def test_the_train_page_states_the_time_the_measured_speed_gives():
     at = app("ru")
     at.switch_page("app_pages/train.py").run()
     no_exception(at)
-    speed = training_speed("seed", 64)  # the page's measurement (the same cache in this process)
+    speed = training_speed("table1", 64)  # the page's measurement (the same cache in this process)
     queue = training_queue()
     sharing = min(queue.capacity, queue.load()[0] + 1)
     seconds = speed.expected_seconds(5, 6000, queue.slowdown(sharing))

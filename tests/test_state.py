@@ -236,7 +236,7 @@ def test_a_language_chosen_on_another_page_is_shown_on_every_page():
         at.switch_page(path).run()
         picker = at.sidebar.selectbox(key="keep_lang")
         assert picker.value == "en" and shown(picker) == "English"
-        assert shown(at.sidebar.selectbox(key="keep_model")) == t("model.short.seed", "en") + " · B"
+        assert shown(at.sidebar.selectbox(key="keep_model")) == t("model.short.table1", "en") + " · B"
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
@@ -245,9 +245,9 @@ def test_model_picker_names_are_short_and_distinct_with_details_in_help(lang):
     picker = at.sidebar.selectbox(key="keep_model")
     assert len(set(picker.options)) == len(picker.options)
     assert all(len(label) <= 20 for label in picker.options), picker.options  # fits the closed picker
-    assert t("model.short.seed", lang) + " · " + t("noise.group.short.B", lang) in picker.options
-    assert t("model.short.seed", lang) + " · " + t("noise.group.short.A", lang) in picker.options
-    assert "seed_B" in picker.help and t("model.seed", lang) in picker.help  # the full description
+    assert t("model.short.table1", lang) + " · " + t("noise.group.short.B", lang) in picker.options
+    assert t("model.short.table1", lang) + " · " + t("noise.group.short.A", lang) in picker.options
+    assert "table1_B" in picker.help and t("model.table1", lang) in picker.help  # the full description
 
 
 def test_choices_on_other_pages_follow_a_language_switch_made_elsewhere():
@@ -273,14 +273,14 @@ def test_short_model_labels_stay_distinct():
     from lib.ui.cache import LoadedModel
     from lib.ui.frame import short_model_labels
 
-    seed_b = checkpoint.load(ROOT / "weights" / "seed_B.pt")
-    augmented = replace(seed_b, train={**seed_b.train, "augment": True})
+    table1_b = checkpoint.load(ROOT / "weights" / "table1_B.pt")
+    augmented = replace(table1_b, train={**table1_b.train, "augment": True})
     models = {
-        "shipped:seed_B": LoadedModel("shipped:seed_B", seed_b, None),
-        "shipped:seed_B_copy": LoadedModel("shipped:seed_B_copy", seed_b, None),
-        "shipped:seed_B_aug": LoadedModel("shipped:seed_B_aug", augmented, None),
-        "session:run-1": LoadedModel("session:run-1", seed_b, None),
-        "session:upload": LoadedModel("session:upload", seed_b, None),
+        "shipped:table1_B": LoadedModel("shipped:table1_B", table1_b, None),
+        "shipped:table1_B_copy": LoadedModel("shipped:table1_B_copy", table1_b, None),
+        "shipped:table1_B_aug": LoadedModel("shipped:table1_B_aug", augmented, None),
+        "session:run-1": LoadedModel("session:run-1", table1_b, None),
+        "session:upload": LoadedModel("session:upload", table1_b, None),
     }
     assert list(short_model_labels(models, "ru").values()) == [
         "Табл. 1 · Б", "Табл. 1 · Б #2", "Табл. 1 · Б · аугм.", "Моя модель 1", "Моя модель 2",

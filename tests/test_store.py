@@ -7,6 +7,7 @@ is skipped. Each PostgreSQL test works in its own schema, dropped afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import secrets
 import threading
@@ -73,9 +74,9 @@ def store(db_url):
 
 
 def small_checkpoint(seed: int = 0) -> bytes:
-    """A real Table 1 (seed) checkpoint's bytes (random weights)."""
+    """A real Table 1 model's checkpoint bytes (random weights)."""
     torch.manual_seed(seed)
-    config = default_config("seed")
+    config = default_config("table1")
     model = build_model(config)
     return ckpt_io.to_bytes(ckpt_io.Checkpoint(config, model.state_dict(), history=[{"epoch": 1, "val_psnr": 20.5}]))
 
@@ -142,11 +143,11 @@ def test_create_read_delete_everything(store):
     ws = store.create_workspace(display_name="Аня", group="9Б")
     other = store.create_workspace()
     ckpt = small_checkpoint()
-    model = store.add_model(ws.id, display_name="Моя модель 1", checkpoint=ckpt, architecture="seed",
+    model = store.add_model(ws.id, display_name="Моя модель 1", checkpoint=ckpt, architecture="table1",
                             config={"epochs": 5}, history=[{"epoch": 1, "val_psnr": 20.5}], best_psnr=20.5,
                             epochs=1.0)  # fmt: skip
     loaded = ckpt_io.load_bytes(store.model_checkpoint(ws.id, model.id))
-    assert loaded.model_config.name == "seed" and loaded.history[0]["val_psnr"] == 20.5
+    assert loaded.model_config.name == "table1" and loaded.history[0]["val_psnr"] == 20.5
     digit = np.random.default_rng(0).random((28, 28)).astype(np.float32)
     photo = (np.random.default_rng(1).random((900, 600, 3)) * 255).astype(np.uint8)
     drawn = store.add_image(ws.id, source="drawn", prepared=digit, name="рисунок 1",
@@ -199,6 +200,41 @@ def test_create_read_delete_everything(store):
     assert store.workspace(other.id) is not None
     with pytest.raises(UnknownWorkspace):
         store.add_model(ws.id, display_name="x", checkpoint=b"x")
+
+
+def test_rows_kept_under_the_table1_models_former_name_read_as_table1(store):
+    from lib.jobs import settings_configs
+    from lib.teacher import board_row
+
+    ws = store.create_workspace()
+    payload = torch.load(io.BytesIO(small_checkpoint()), weights_only=True)  # as kept before the rename
+    payload["model_config"]["name"] = "seed"
+    old = io.BytesIO()
+    torch.save(payload, old)
+    model = store.add_model(ws.id, display_name="Моя модель 1", checkpoint=old.getvalue(), architecture="seed",
+                            config={"train": {"model": "seed"}})  # fmt: skip
+    assert model.architecture == "table1" and store.models(ws.id)[0].architecture == "table1"
+    loaded = ckpt_io.load_bytes(store.model_checkpoint(ws.id, model.id))
+    assert loaded.model_config == default_config("table1")
+    fresh = ckpt_io.load_bytes(small_checkpoint())  # the same weights under today's name
+    x = torch.rand(2, 1, 28, 28)
+    assert torch.equal(loaded.build()(x), fresh.build()(x))
+
+    store.set_settings(ws.id, {"keep_model": "shipped:seed_B", "keep_train_model": "seed", "keep_lab_seed": 7})
+    assert store.settings(ws.id) == {"keep_model": "shipped:table1_B", "keep_train_model": "table1",
+                                     "keep_lab_seed": 7}  # fmt: skip
+    for kept, read in (("shipped:seed_B_aug", "shipped:table1_B_aug"), ("shipped:seed_A", "shipped:table1_A"),
+                       ("shipped:bfunet", "shipped:bfunet"), ("shipped:linear_B", "shipped:linear_B"),
+                       (f"workspace:{model.id}", f"workspace:{model.id}")):  # fmt: skip
+        store.set_settings(ws.id, {"keep_model": kept})
+        assert store.settings(ws.id)["keep_model"] == read
+
+    settings = {"train": {"model": "seed", "epochs": 2, "lr": 0.01, "batch_size": 64, "seed": 5},
+                "noise": {"kind": "mix", "mean": -20.0, "var": 600.0, "speckle": 1.0}}  # fmt: skip
+    training = store.create_training(ws.id, settings=settings, epochs_total=2)
+    config, _noise = settings_configs(store.training(ws.id, training.id).settings)
+    assert config.model == "table1" and config.seed == 5  # the random seed keeps its name and value
+    assert board_row(store.training(ws.id, training.id)).model == "table1"
 
 
 def test_student_text_is_kept_as_data(store):

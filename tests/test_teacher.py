@@ -77,7 +77,7 @@ def seed(db: Store, workspaces: int, trainings: int, rng: np.random.Generator) -
         batch = int(rng.choice([32, 64, 128]))
         limit = int(rng.choice([3000, 6000, 12000]))
         epochs = int(rng.integers(1, 6))
-        tr = db.create_training(ws, settings={"train": {"model": "seed", "lr": lr, "batch_size": batch,
+        tr = db.create_training(ws, settings={"train": {"model": "table1", "lr": lr, "batch_size": batch,
                                                         "limit": limit, "epochs": epochs},
                                               "noise": {"kind": "mix", "mean": -20.0, "var": 600.0, "speckle": 1.0}},
                                 epochs_total=epochs, check_room=False)  # fmt: skip
@@ -160,7 +160,7 @@ def test_class_of_sixty_and_two_hundred_trainings_renders(fresh_store, capsys):
 def test_board_row_and_the_zip_of_all_hand_ins(fresh_store):
     ids = seed(fresh_store, 2, 2, np.random.default_rng(3))
     row = board_row(fresh_store.trainings(ids[0])[0])
-    assert row.model == "seed" and row.batch in (32, 64, 128) and row.seconds == pytest.approx(40.0)
+    assert row.model == "table1" and row.batch in (32, 64, 128) and row.seconds == pytest.approx(40.0)
     assert row.digits_seen == row.subset * row.epochs_total
     assert row.psnr_gaussian is not None and row.psnr_speckle is not None
     for ws in ids:
@@ -183,11 +183,11 @@ def test_teacher_stops_a_training_of_this_server_and_a_stored_one(fresh_store, t
     from lib.ui import server
 
     ids = seed(fresh_store, 1, 1, np.random.default_rng(4))
-    stored = fresh_store.create_training(ids[0], settings={"train": {"model": "seed", "lr": 0.01, "batch_size": 64}},
+    stored = fresh_store.create_training(ids[0], settings={"train": {"model": "table1", "lr": 0.01, "batch_size": 64}},
                                          epochs_total=3, check_room=False)  # fmt: skip
     fresh_store.update_training(stored.id, status="running")
     queue = server.training_queue()
-    job = TrainingJob(recipe("classroom", model="seed", epochs=1, limit=100), NoiseConfig(), test_digits,
+    job = TrainingJob(recipe("classroom", model="table1", epochs=1, limit=100), NoiseConfig(), test_digits,
                       test_digits, queue)  # fmt: skip
     job.state = "queued"
     queue.enter(job)  # waiting for a slot: listed, never computing
@@ -230,7 +230,7 @@ def test_a_training_in_another_process_stops_at_its_next_heartbeat(fresh_store, 
 
     (ws,) = seed(fresh_store, 1, 0, np.random.default_rng(5))
     row = fresh_store.create_training(ws, settings={}, epochs_total=1, check_room=False)
-    job = TrainingJob(recipe("classroom", model="seed", epochs=1, limit=100), NoiseConfig(), test_digits, test_digits,
+    job = TrainingJob(recipe("classroom", model="table1", epochs=1, limit=100), NoiseConfig(), test_digits, test_digits,
                       TrainingQueue(), store=fresh_store, workspace_id=ws, training_id=row.id)  # fmt: skip
     job.beat(force=True)
     assert not job.stop_event.is_set()

@@ -165,5 +165,5 @@ def test_a_kept_model_is_deleted_after_a_confirmation_and_leaves_the_picker():
     assert [m.id for m in store.models(ws)] == [keep.id]
     assert any("удалить" in s.value for s in at.success)
     picker = at.sidebar.selectbox(key="keep_model")
-    assert workspace.model_key(gone.id) not in picker.options and picker.value == "shipped:seed_B"
+    assert workspace.model_key(gone.id) not in picker.options and picker.value == "shipped:table1_B"
     assert t("store.models.header", "en", n=1) in [e.label for e in at.expander]

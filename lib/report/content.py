@@ -55,7 +55,7 @@ class ModelInfo:
 
     key: str  # the name its outputs carry in the image results
     name: str  # the full display name (never shortened)
-    architecture: str  # registry name: "seed", "linear", "bfunet"
+    architecture: str  # registry name: "table1", "linear", "bfunet"
     own: bool  # trained (or loaded) by the student
     trained_on: NoiseConfig = field(default_factory=NoiseConfig)
     settings: dict[str, Any] = field(default_factory=dict)  # the checkpoint's train record
@@ -189,11 +189,11 @@ def findings(report: Report) -> list[Finding]:
     noised = [im for im in report.images if im.noised]
     rows = summary(report)
     if noised:
-        a, b = _find(rows, "seed", "A"), _find(rows, "seed", "B")
+        a, b = _find(rows, "table1", "A"), _find(rows, "table1", "B")
         if a and b:
             key = "groups_b" if b.psnr >= a.psnr else "groups_a"
             out.append(Finding(key, {"a": a.psnr, "b": b.psnr, "diff": abs(b.psnr - a.psnr), "n": b.count}))
-        conv, linear = _find(rows, "seed", "B"), _find(rows, "linear", "B")
+        conv, linear = _find(rows, "table1", "B"), _find(rows, "linear", "B")
         if conv and linear:
             key = "conv_better" if conv.psnr >= linear.psnr else "linear_better"
             out.append(
@@ -227,7 +227,7 @@ def findings(report: Report) -> list[Finding]:
             out.append(Finding("worse_than_noisy", {"models": ", ".join(worse)}))
     for row in rows:
         if row.model.own and noised:
-            ref = conv if (conv := _find(rows, "seed", "B")) else None
+            ref = conv if (conv := _find(rows, "table1", "B")) else None
             params = {"model": row.model.name, "psnr": row.psnr, "gain": row.gain or 0.0}
             if ref is not None:
                 params.update(ref=ref.model.name, ref_psnr=ref.psnr, diff=row.psnr - ref.psnr)

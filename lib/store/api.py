@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lib.i18n import t
+from lib.model_names import canonical_model, canonical_stem
 from lib.store import schema as s
 from lib.store.blobs import array_to_bytes, bytes_to_array
 from lib.store.engine import describe_url, make_engine, migrate, resolve_url
@@ -33,6 +34,8 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22,64}")
 ACTIVE = ("queued", "running")  # training states that hold the workspace's one training place
 PICKED_MODEL_SETTING = "keep_model"  # the setting that holds the model picker's choice
 MODEL_PICKER_PREFIX = "workspace:"  # a kept model's key in the picker: "workspace:<model id>"
+SHIPPED_PICKER_PREFIX = "shipped:"  # a shipped model's key in the picker: "shipped:<file stem>"
+TRAIN_MODEL_SETTING = "keep_train_model"  # the setting that holds the Train page's model (a registry name)
 MB = 1024 * 1024
 
 # Teacher settings (class_settings) and their defaults.
@@ -241,8 +244,9 @@ def _workspace(row: s.Workspace) -> WorkspaceInfo:
 
 
 def _model(row: Any) -> ModelInfo:
-    return ModelInfo(row.id, row.workspace_id, row.display_name, row.architecture, row.source, row.config or {},
-                     row.history or [], row.metrics or {}, row.best_psnr, row.epochs, row.training_id,
+    # rows kept before a model's rename name it the old way; readers see today's name
+    return ModelInfo(row.id, row.workspace_id, row.display_name, canonical_model(row.architecture), row.source,
+                     row.config or {}, row.history or [], row.metrics or {}, row.best_psnr, row.epochs, row.training_id,
                      row.size_bytes, row.created_at)  # fmt: skip
 
 
@@ -681,11 +685,18 @@ class Store:
                 self._put(session, s.Setting, workspace_id, key, value=value)
 
     def settings(self, workspace_id: str) -> dict[str, Any]:
-        """The workspace's remembered choices."""
+        """The workspace's remembered choices, models under their current names."""
         with self._read() as session:
             rows = session.execute(select(s.Setting.key, s.Setting.value)
                                    .where(s.Setting.workspace_id == workspace_id)).all()  # fmt: skip
-            return {r.key: r.value for r in rows}
+        values = {r.key: r.value for r in rows}
+        # Choices remembered before a model's rename name it the old way ("seed", "shipped:seed_B"): read as today's.
+        picked = values.get(PICKED_MODEL_SETTING)
+        if isinstance(picked, str) and picked.startswith(SHIPPED_PICKER_PREFIX):
+            values[PICKED_MODEL_SETTING] = SHIPPED_PICKER_PREFIX + canonical_stem(picked[len(SHIPPED_PICKER_PREFIX) :])
+        if TRAIN_MODEL_SETTING in values:
+            values[TRAIN_MODEL_SETTING] = canonical_model(values[TRAIN_MODEL_SETTING])
+        return values
 
     # hand-ins ------------------------------------------------------------------------------------
     def add_handin(self, workspace_id: str, *, content: dict, pdf: bytes | None = None,

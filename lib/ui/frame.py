@@ -170,8 +170,8 @@ def available_models(lang: str, workspace_id: str | None = None) -> dict[str, ca
 
 
 def default_model_key(models: dict[str, cache.LoadedModel]) -> str | None:
-    """The textbook's Appendix 1 model (seed, Group B) when shipped."""
-    for key in ("shipped:seed_B", *models):
+    """The textbook's Appendix 1 model (Table 1, Group B) when shipped."""
+    for key in ("shipped:table1_B", *models):
         if key in models:
             return key
     return None

@@ -101,7 +101,7 @@ def findings(f: Frame, found: dict, set_name: str) -> list[str]:
         key = "outside.finding.group_agrees" if gain > 0 else "outside.finding.group_disagrees"
         lines.append(f.t(key, where=where, model=f.t(f"model.{arch}"), diff=abs(gain)))
     over = found.get("over_noisy", {})
-    for method in ("seed_B", "seed_B_aug", "bfunet"):  # the book's model, its augmented twin, the modern one
+    for method in ("table1_B", "table1_B_aug", "bfunet"):  # the book's model, its augmented twin, the modern one
         if method not in over:
             continue
         gains = over[method]
@@ -111,8 +111,8 @@ def findings(f: Frame, found: dict, set_name: str) -> list[str]:
                 f.t(key, where=where, method=method_label(f, method), kind=_kind_label(f, kind), diff=abs(diff))
             )
     clean = found.get("clean_change", {})
-    if clean.get("seed_B") is not None and clean.get("bfunet") is not None:
-        lines.append(f.t("outside.finding.clean", where=where, seed=clean["seed_B"], unet=clean["bfunet"]))
+    if clean.get("table1_B") is not None and clean.get("bfunet") is not None:
+        lines.append(f.t("outside.finding.clean", where=where, table1=clean["table1_B"], unet=clean["bfunet"]))
     return lines
 
 

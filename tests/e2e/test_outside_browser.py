@@ -27,7 +27,7 @@ def test_drawing_is_cleaned_by_both_models_and_joins_my_digits(server, page):  #
     page.get_by_text(t("draw.result", "en"), exact=True).wait_for(timeout=90_000)
     # Columns carry the picker's names: the chosen Table 1 model first, the U-Net right beside it.
     labels = picker_labels("en")
-    textbook, modern = labels["shipped:seed_B"], labels["shipped:bfunet"]
+    textbook, modern = labels["shipped:table1_B"], labels["shipped:bfunet"]
     page.get_by_text(modern, exact=True).first.wait_for()
     titles = [s.strip() for s in page.locator("[data-testid='stMain'] strong").all_inner_texts()]
     assert titles.index(modern) == titles.index(textbook) + 1  # the modern model right beside the textbook's

@@ -43,7 +43,7 @@ def test_the_chosen_model_stays_chosen_on_every_page_after_draw(server, browser)
     context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 768})
     page = context.new_page()
     page.set_default_timeout(90_000)
-    chosen = t("model.short.seed", "ru") + " · " + t("noise.group.short.A", "ru")
+    chosen = t("model.short.table1", "ru") + " · " + t("noise.group.short.A", "ru")
     try:
         page.goto(server)
         page.locator("h1").filter(has_text=t("lab.page", "ru")).wait_for()

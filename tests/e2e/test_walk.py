@@ -30,7 +30,7 @@ ALLOWED = {
     "PSNR", "SSIM", "MSE", "MNIST", "BM3D", "ReLU", "BatchNorm", "Adam", "PyTorch", "torch", "nn", "functional",
     "conv2d", "Sigmoid", "CPU", "CUDA", "MPS", "Apple", "RGB", "SVD", "EXIF", "PNG", "JPEG", "JPG", "WebP", "BMP",
     "GIF", "ZIP", "CSV", "pt", "KOst", "python", "lib", "train", "compare", "py", "convolution", "streamlit",
-    "run", "streamlit_app", "weights", "seed_A", "seed_B", "linear_B", "U-Net", "Conv2d", "ConvTranspose2d",
+    "run", "streamlit_app", "weights", "table1_A", "table1_B", "linear_B", "U-Net", "Conv2d", "ConvTranspose2d",
     "Linear", "Flatten", "Unflatten", "Dropout", "Sequential", "DejaVu", "WEBP", "PT", "jpg", "lr", "layer1", "layer2",
     "layer01", "layer02", "PDF", "DOCX", "Word", "BatchNorm2d", "op", "QR",
 }  # fmt: skip
