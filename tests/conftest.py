@@ -27,8 +27,9 @@ SLOW_TESTS = (
 
 @cache
 def _uses_apptest(path: Path) -> bool:
-    """Whether a test module drives pages through Streamlit's in-process AppTest."""
-    return "AppTest" in path.read_text(encoding="utf-8")
+    """Whether a test module drives pages through Streamlit's in-process AppTest (itself or via tests/apptest.py)."""
+    text = path.read_text(encoding="utf-8")
+    return "AppTest" in text or "tests.apptest" in text
 
 
 def pytest_configure(config: pytest.Config) -> None:

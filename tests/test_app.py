@@ -6,40 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lib.i18n import t
 from lib.safe_names import markdown_text
-
-ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-TIMEOUT = 120
-
-
-def app(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=TIMEOUT)
-    at.session_state["keep_lang"] = lang
-    return at.run()
-
-
-def page(path: str, lang: str = "en") -> AppTest:
-    at = app(lang)
-    at.switch_page(path)
-    return at.run()
-
-
-def open_tab(at: AppTest, number: int, lang: str = "en") -> AppTest:
-    """Open the explainer's tab `number` (1-based): only the open tab is computed, as a click does it."""
-    at.session_state["conv_tab"] = t(f"conv.tab{number}", lang)
-    return at.run()
-
-
-def image_urls(at: AppTest) -> list[str]:
-    """The page's pictures (the sidebar's QR code of the workspace link is not one of them)."""
-    return [img.url for el in at.main.get("image") for img in el.proto.imgs]
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+from tests.apptest import app, image_urls, no_exception, page, train_tiny
 
 
 def test_home_is_the_noise_lab_with_six_triples():
@@ -171,17 +141,6 @@ def test_compare_group_switch_changes_the_table():
     at.radio(key="keep_compare_group").set_value("A").run()
     no_exception(at)
     assert not first.equals(at.dataframe[0].value)
-
-
-def train_tiny(at: AppTest):
-    """On the Train page: one epoch over 500 digits, started with Start and waited for; returns the done job."""
-    at.slider(key="keep_train_subset").set_value(500).run()
-    at.number_input(key="keep_train_epochs").set_value(1).run()
-    at.button(key="train_start").click().run()
-    job = at.session_state["train_job"]
-    job.join(timeout=120)
-    assert job.state == "done", job.summary()
-    return job
 
 
 def test_tiny_training_run_joins_the_model_picker():

@@ -10,7 +10,7 @@ import pytest
 
 from lib import convolution as cv
 from lib.i18n import t
-from tests.test_app import app, no_exception, open_tab, page
+from tests.apptest import app, no_exception, open_tab, page
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +186,7 @@ def test_compare_metric_control_always_shows_a_selection():
 
 
 def test_upload_report_in_clean_as_it_is_mode_claims_no_reference(test_digits):
-    from tests.test_app_pages import png_bytes
+    from tests.factories import png_bytes
 
     at = page("app_pages/upload.py", lang="ru")
     at.file_uploader(key="upload_files").set_value(("d.png", png_bytes(test_digits, 3), "image/png")).run()

@@ -13,7 +13,7 @@ from lib import outside
 from lib.i18n import t
 from lib.safe_names import markdown_text
 from lib.ui.section5 import MY_DIGITS, RESULTS
-from tests.test_app import image_urls, no_exception, page
+from tests.apptest import image_urls, no_exception, page
 
 
 def section5_header(at, lang="en") -> bool:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 
 from lib import convolution as cv
 from lib.i18n import t
 from lib.safe_names import markdown_text
-from tests.test_app import image_urls, no_exception, open_tab, page
+from tests.apptest import image_urls, no_exception, open_tab, page
+from tests.factories import png_bytes
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +69,6 @@ def test_draw_page_without_a_drawing_gives_a_hint():
     assert any(i.value in hints for i in at.info)
 
 
-def png_bytes(test_digits, index=0) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(255 - test_digits.images[index].numpy()).resize((140, 140)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def test_upload_a_valid_and_a_broken_file(test_digits):
     at = page("app_pages/upload.py")
     at.file_uploader(key="upload_files").set_value(
@@ -124,7 +116,7 @@ def test_upload_with_added_noise_in_russian(test_digits):
 
 
 def test_explainer_filters_the_students_drawing(test_digits):
-    from tests.test_app import app
+    from tests.apptest import app
 
     at = app()
     at.session_state["last_drawing"] = test_digits.images[0].numpy() / 255.0

@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from lib.i18n import t
 from lib.store import Store
-from tests.test_app import no_exception, page
-from tests.test_app_pages import png_bytes
+from tests.apptest import no_exception, page
+from tests.factories import png_bytes
 
 CONCLUSIONS = "Группа Б очищает лучше: её шум грубее."
 

@@ -9,7 +9,7 @@ from streamlit.runtime.caching.cache_resource_api import _resource_caches
 from lib.ui import plots
 from lib.ui.examples import example_row
 from lib.ui.section5 import figure_row
-from tests.test_app import image_urls, no_exception, open_tab, page
+from tests.apptest import image_urls, no_exception, open_tab, page
 
 
 def cached_entries(name: str) -> int:

@@ -8,7 +8,7 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 
 from lib.i18n import slug, t
-from tests.test_app import app, no_exception, open_tab, train_tiny
+from tests.apptest import app, no_exception, open_tab, train_tiny
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])

@@ -19,7 +19,7 @@ import torch
 from sqlalchemy import create_engine, inspect, text
 
 from lib import checkpoint as ckpt_io
-from lib.models import build_model, default_config
+from lib.models import default_config
 from lib.store import (
     QuotaExceeded,
     Store,
@@ -35,6 +35,7 @@ from lib.store import (
 from lib.store.blobs import arrays_to_bytes, bounded_png, bytes_to_arrays, png_to_array
 from lib.store.engine import current_revision, normalise_url
 from lib.store.schema import Base
+from tests.factories import small_checkpoint
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 TABLES = {"workspaces", "models", "trainings", "images", "report_items", "texts", "workspace_settings", "handins",
@@ -71,14 +72,6 @@ def store(db_url):
     opened = Store.open(db_url)
     yield opened
     opened.close()
-
-
-def small_checkpoint(seed: int = 0) -> bytes:
-    """A real Table 1 model's checkpoint bytes (random weights)."""
-    torch.manual_seed(seed)
-    config = default_config("table1")
-    model = build_model(config)
-    return ckpt_io.to_bytes(ckpt_io.Checkpoint(config, model.state_dict(), history=[{"epoch": 1, "val_psnr": 20.5}]))
 
 
 # migrations ------------------------------------------------------------------------------------------

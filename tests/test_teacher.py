@@ -21,7 +21,7 @@ from lib.teacher import (
     handins_zip,
     password_matches,
 )
-from tests.test_app import no_exception, page
+from tests.apptest import no_exception, page
 
 PASSWORD = "Пароль-учителя 7"
 

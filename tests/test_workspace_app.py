@@ -99,7 +99,7 @@ def test_malformed_or_unknown_link_gives_a_fresh_workspace_and_a_message():
 
 def test_two_workspaces_never_see_each_others_models():
     store = workspace.store()
-    from tests.test_store import small_checkpoint
+    from tests.factories import small_checkpoint
 
     a = store.create_workspace().id
     b = store.create_workspace().id
@@ -145,7 +145,7 @@ def test_an_interrupted_training_offers_resume_and_keep_as_it_is(train_digits):
 
 def test_a_kept_model_is_deleted_after_a_confirmation_and_leaves_the_picker():
     store = workspace.store()
-    from tests.test_store import small_checkpoint
+    from tests.factories import small_checkpoint
 
     ws = store.create_workspace().id
     keep = store.add_model(ws, display_name="оставить", checkpoint=small_checkpoint(1), source="uploaded")

@@ -20,8 +20,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib import convolution as cv
 from lib.i18n import t
-from tests.e2e.test_browser import browser, server  # noqa: F401  (fixtures: one server and browser per module)
-from tests.e2e.test_walk import PAGES, draw_a_seven, settle
+from tests.e2e.browsing import PAGES, draw_seven, settle
 
 pytestmark = pytest.mark.e2e
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -84,7 +83,7 @@ def use_page(page, key: str, lang: str, photo: Path) -> list[dict]:
         open_expanders(page)
         found += audit(page, key, "expanders open")
     elif key == "draw.page":
-        draw_a_seven(page)
+        draw_seven(page)
         page.get_by_text(t("draw.result", lang), exact=True).wait_for()
         found += audit(page, key, "a drawn digit")
         page.locator("label").filter(has_text=t("draw.source.test", lang)).click()
@@ -97,16 +96,8 @@ def use_page(page, key: str, lang: str, photo: Path) -> list[dict]:
     return found
 
 
-@pytest.fixture(scope="module")
-def photo(tmp_path_factory, test_digits) -> Path:
-    """A photo-like JPEG of a test digit: dark ink on light paper."""
-    path = tmp_path_factory.mktemp("photo") / "seven.jpg"
-    Image.fromarray(255 - test_digits.images[0].numpy()).resize((300, 300)).convert("RGB").save(path, quality=90)
-    return path
-
-
 @pytest.fixture(scope="module", params=["ru", "en"])
-def scan(request, server, browser, photo):  # noqa: F811
+def scan(request, server, browser, photo):
     """Every page of one language audited in its states; the document language seen on each page."""
     lang = request.param
     context = browser.new_context(locale="ru-RU" if lang == "ru" else "en-US", viewport={"width": 1366, "height": 900})
@@ -145,7 +136,7 @@ def test_the_document_language_is_the_ui_language(scan):
     assert set(doc_lang.values()) == {lang}, doc_lang
 
 
-def test_switching_the_language_changes_the_document_language(server, browser):  # noqa: F811
+def test_switching_the_language_changes_the_document_language(server, browser):
     context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(120_000)
@@ -166,7 +157,7 @@ def test_switching_the_language_changes_the_document_language(server, browser): 
         context.close()
 
 
-def test_every_digit_picture_has_a_text_alternative_in_the_ui_language(server, browser):  # noqa: F811
+def test_every_digit_picture_has_a_text_alternative_in_the_ui_language(server, browser):
     """The lab's pictures are described (digit, noise, scores), in Russian, never by an empty or English text."""
     context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 900})
     page = context.new_page()
@@ -201,7 +192,7 @@ def cell_colours(page, chart: int, rows: int, cols: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("deficiency", ["deuteranopia", "protanopia", "tritanopia"])
-def test_kernel_signs_stay_apart_and_zero_matches_its_result_under_colour_blindness(server, browser, deficiency):  # noqa: F811
+def test_kernel_signs_stay_apart_and_zero_matches_its_result_under_colour_blindness(server, browser, deficiency):
     """Explainer tab 1, Sobel kernel beside its result, as Chromium simulates the deficiency: −2 and +2 look
     different, 0 is near-white, and a 0 in the result has the kernel's 0 colour."""
     context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 1400})

@@ -2,71 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
-import numpy as np
 import pytest
 from PIL import Image
 
-from deploy.serve import free_port
 from lib.i18n import t
-from tests.e2e.server import start_streamlit, stop_streamlit
+from tests.e2e.browsing import draw_seven
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-quic", "--no-first-run", "--disable-sync"]  # fmt: skip
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is required for the browser tests (.ci/run installs it)")
-    pytest.skip("chromium not installed", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    port = free_port()
-    proc = start_streamlit(port, tmp_path_factory.mktemp("server") / "streamlit.log")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_streamlit(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, tmp_path):
-    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
-    p = context.new_page()
-    p.set_default_timeout(60_000)
-    yield p
-    p.screenshot(path=str(tmp_path / "last.png"), full_page=True)
-    context.close()
-
-
-def draw_seven(page) -> None:
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(state="visible")
-    box = canvas.bounding_box()
-    x0, y0 = box["x"], box["y"]
-    path = [(70, 60), (210, 60), (190, 110), (160, 170), (130, 230)]
-    page.mouse.move(x0 + path[0][0], y0 + path[0][1])
-    page.mouse.down()
-    for (xa, ya), (xb, yb) in zip(path, path[1:]):
-        for s in np.linspace(0, 1, 8)[1:]:
-            page.mouse.move(x0 + xa + (xb - xa) * s, y0 + ya + (yb - ya) * s)
-    page.mouse.up()
 
 
 def test_drawing_a_digit_shows_the_cleaned_triple(server, page):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from lib.i18n import t
-from tests.e2e.test_browser import browser, page, server  # noqa: F401  (the server and browser fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +30,7 @@ def first_words(key: str, **params) -> str:
     return t(key, "en", **params).split(" — ")[0].split(":")[0].split(" (")[0]  # the share depends on canvas size
 
 
-def test_a_dot_is_not_a_digit(server, page):  # noqa: F811
+def test_a_dot_is_not_a_digit(server, page):
     page.goto(f"{server}/draw")
     page.get_by_text(t("draw.empty", "en")).wait_for()
     stroke(page, [(0.5, 0.5), (0.51, 0.5)])
@@ -40,7 +39,7 @@ def test_a_dot_is_not_a_digit(server, page):  # noqa: F811
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def test_scribbling_over_the_whole_canvas_is_not_a_digit(server, page):  # noqa: F811
+def test_scribbling_over_the_whole_canvas_is_not_a_digit(server, page):
     page.goto(f"{server}/draw")
     page.get_by_text(t("draw.empty", "en")).wait_for()
     zigzag = [(0.02 + 0.96 * (i % 2), 0.02 + 0.96 * i / 23) for i in range(24)]  # side to side, top to bottom

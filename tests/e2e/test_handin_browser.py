@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from deploy.serve import free_port
 from lib.i18n import t
 from lib.store import Store
+from tests.e2e.browsing import draw_seven, no_exception
 from tests.e2e.server import start_streamlit, stop_streamlit
-from tests.e2e.test_browser import ARGS, CHROMIUM, draw_seven
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "учитель-2026"
@@ -41,25 +41,11 @@ def server(folder):
         stop_streamlit(proc)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
 def russian_page(browser):
     context = browser.new_context(locale="ru-RU", viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(90_000)
     return context, page
-
-
-def no_exception(page) -> None:
-    assert page.locator("[data-testid='stException']").count() == 0
 
 
 def profile_kept(page, folder, name: str, group: str) -> None:

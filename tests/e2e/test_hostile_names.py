@@ -6,8 +6,6 @@ import io
 
 from PIL import Image
 
-from tests.e2e.test_browser import browser, page, server  # noqa: F401 (fixtures)
-
 OUTSIDE = "http://203.0.113.9"  # TEST-NET-3: never a real host
 NAMES = [f"![i]({OUTSIDE}/x.png) [link]({OUTSIDE}) www.example.org.png", "<img src=x onerror=alert(1)>.png",
          ":red[red] $x^2$ **bold**.png", "=cmd|' calc'!A0\u202egnp.png"]  # fmt: skip
@@ -21,7 +19,7 @@ def png() -> bytes:
     return buf.getvalue()
 
 
-def test_hostile_names_are_shown_as_text(server, page, tmp_path):  # noqa: F811
+def test_hostile_names_are_shown_as_text(server, page, tmp_path):
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
     dialogs: list[str] = []

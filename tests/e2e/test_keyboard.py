@@ -12,11 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from lib.i18n import t
-from tests.e2e.test_browser import browser, server  # noqa: F401  (fixtures: one server and browser per module)
-from tests.e2e.test_walk import settle
+from tests.e2e.browsing import settle
 
 pytestmark = pytest.mark.e2e
 LANG = "ru"
@@ -60,14 +58,7 @@ def alts(page) -> list[str]:
     return page.evaluate("[...document.querySelectorAll(\"[data-testid='stMain'] img\")].map(i => i.alt)")
 
 
-@pytest.fixture
-def photo(tmp_path, test_digits) -> Path:
-    path = tmp_path / "seven.jpg"
-    Image.fromarray(255 - test_digits.images[0].numpy()).resize((300, 300)).convert("RGB").save(path, quality=90)
-    return path
-
-
-def test_lab_training_and_hand_in_without_a_mouse(server, browser, photo):  # noqa: F811
+def test_lab_training_and_hand_in_without_a_mouse(server, browser, photo):
     context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(60_000)

@@ -19,7 +19,6 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.i18n import t
-from tests.e2e.test_browser import browser, server  # noqa: F401  (module fixtures: one server, one browser)
 
 pytestmark = pytest.mark.e2e
 
@@ -131,7 +130,7 @@ SIDEBAR_STATE = """() => ({
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_every_page_fits_the_screen(server, browser, size, tmp_path):  # noqa: F811
+def test_every_page_fits_the_screen(server, browser, size, tmp_path):
     width, height, touch = SIZES[size]
     context = browser.new_context(
         locale="ru-RU", viewport={"width": width, "height": height}, has_touch=touch, is_mobile=touch

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from lib.i18n import t
-from tests.e2e.test_browser import browser, server  # noqa: F401  (module fixtures: one server, one browser)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +32,7 @@ TOOLBAR = """() => {
 
 
 @pytest.fixture(params=list(DEVICES))
-def touch_page(request, browser, tmp_path):  # noqa: F811
+def touch_page(request, browser, tmp_path):
     width, height = DEVICES[request.param]
     context = browser.new_context(
         locale="ru-RU", viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True,
@@ -58,7 +57,7 @@ def touch_stroke(cdp, points: list[tuple[float, float]], steps: int = 6) -> None
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
-def test_a_finger_draws_a_digit_without_scrolling_and_the_toolbar_works_by_touch(server, touch_page):  # noqa: F811
+def test_a_finger_draws_a_digit_without_scrolling_and_the_toolbar_works_by_touch(server, touch_page):
     page = touch_page
     width = page.viewport_size["width"]
     page.goto(f"{server}/draw")

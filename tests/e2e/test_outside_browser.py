@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lib.i18n import t
-from tests.e2e.test_browser import browser, draw_seven, page, server  # noqa: F401  (fixtures)
+from tests.e2e.browsing import draw_seven
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ def picker_labels(lang: str) -> dict[str, str]:
     return short_model_labels({loaded.key: loaded for loaded in shipped}, lang)
 
 
-def test_drawing_is_cleaned_by_both_models_and_joins_my_digits(server, page):  # noqa: F811
+def test_drawing_is_cleaned_by_both_models_and_joins_my_digits(server, page):
     page.goto(f"{server}/draw")
     page.get_by_text(t("draw.empty", "en")).wait_for()
     draw_seven(page)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from lib.i18n import t
-from tests.e2e.test_browser import browser, server  # noqa: F401  (module fixtures: one server, one browser)
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +38,7 @@ def picker_text(page) -> str:
     return box.inner_text() + " " + (field.first.input_value() if field.count() else "")
 
 
-def test_the_chosen_model_stays_chosen_on_every_page_after_draw(server, browser):  # noqa: F811
+def test_the_chosen_model_stays_chosen_on_every_page_after_draw(server, browser):
     context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 768})
     page = context.new_page()
     page.set_default_timeout(90_000)
@@ -66,7 +65,7 @@ def test_the_chosen_model_stays_chosen_on_every_page_after_draw(server, browser)
         context.close()
 
 
-def test_training_progress_shows_next_to_start_at_1366x768(server, browser):  # noqa: F811
+def test_training_progress_shows_next_to_start_at_1366x768(server, browser):
     context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 768})
     page = context.new_page()
     page.set_default_timeout(90_000)

@@ -11,18 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.i18n import t
-from tests.e2e.test_browser import browser, server  # noqa: F401  (fixtures: one server and browser per module)
+from tests.e2e.browsing import PAGES, draw_seven, settle
 
 pytestmark = pytest.mark.e2e
-
-PAGES = [
-    ("", "lab.page"), ("convolution", "conv.page"), ("train", "train.page"), ("inside", "inside.page"),
-    ("compare", "compare.page"), ("draw", "draw.page"), ("upload", "upload.page"), ("teacher", "teacher.page"),
-]  # fmt: skip
 
 # Latin words that belong in a Russian UI: names of metrics, data sets, layers, libraries, file formats and
 # devices, and the letters of formulas (k, s, p, μ's partner D...). Anything else is an untranslated string.
@@ -61,16 +55,6 @@ def latin_words(text: str) -> set[str]:
     return words
 
 
-def settle(page) -> None:
-    """Wait until the script run is over and every picture has loaded."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        """() => !document.querySelector("[data-testid='stStatusWidget']")
-              && [...document.querySelectorAll("[data-testid='stMain'] img")].every(i => i.complete)""",
-        timeout=120_000,
-    )
-
-
 def shown_text(page) -> str:
     """Everything the student can read now: open every tab and expander, then read the page."""
     for expander in page.locator("[data-testid='stExpander'] summary").all():
@@ -94,44 +78,18 @@ def chart_text(page) -> str:
     )  # fmt: skip
 
 
-def draw_a_seven(page) -> None:
-    """Draw a 7 across the canvas, whatever size the page gave it."""
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(state="visible")
-    box = canvas.bounding_box()
-    scale = box["width"] / 280
-    path = [(70, 60), (210, 60), (190, 110), (160, 170), (130, 230)]
-    page.mouse.move(box["x"] + path[0][0] * scale, box["y"] + path[0][1] * scale)
-    page.mouse.down()
-    for (xa, ya), (xb, yb) in zip(path, path[1:]):
-        for step in range(1, 8):
-            page.mouse.move(
-                box["x"] + (xa + (xb - xa) * step / 7) * scale, box["y"] + (ya + (yb - ya) * step / 7) * scale
-            )
-    page.mouse.up()
-
-
 def use_the_page(page, key: str, lang: str, photo: Path) -> None:
     """Make the pages that start empty show their results: a drawing, an uploaded photo."""
     if key == "draw.page":
-        draw_a_seven(page)
+        draw_seven(page)
         page.get_by_text(t("draw.result", lang), exact=True).wait_for()
     elif key == "upload.page":
         page.locator("input[type='file']").first.set_input_files(str(photo))
         page.get_by_text(t("upload.report", lang), exact=True).wait_for()
 
 
-@pytest.fixture(scope="module")
-def photo(tmp_path_factory, test_digits) -> Path:
-    """A photo-like JPEG of a test digit: dark ink on light paper, larger than MNIST."""
-    digit = 255 - test_digits.images[0].numpy()
-    path = tmp_path_factory.mktemp("photo") / "7.jpg"  # a name in neither alphabet: file names are the student's
-    Image.fromarray(digit).resize((300, 300)).convert("RGB").save(path, quality=90)
-    return path
-
-
 @pytest.fixture(scope="module", params=["ru", "en"])
-def walk(request, server, browser, photo):  # noqa: F811
+def walk(request, server, browser, photo):
     """Visit every page once in one language, then the lab again: shown text per page, exceptions, lab sliders."""
     lang = request.param
     context = browser.new_context(locale="ru-RU" if lang == "ru" else "en-US", viewport={"width": 1024, "height": 768})
@@ -189,7 +147,7 @@ def test_russian_numbers_use_russian_separators(walk):
         pytest.fail("decimal points in the Russian UI: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in points.items()))
 
 
-def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):  # noqa: F811
+def test_an_edited_explainer_matrix_survives_a_page_switch(server, browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1024, "height": 768})
     page = context.new_page()
     page.set_default_timeout(90_000)

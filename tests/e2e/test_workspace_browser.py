@@ -21,8 +21,8 @@ from playwright.sync_api import expect
 from deploy.serve import free_port
 from lib.i18n import t
 from lib.store import Store
+from tests.e2e.browsing import draw_seven, no_exception
 from tests.e2e.server import start_streamlit, stop_streamlit
-from tests.e2e.test_browser import ARGS, CHROMIUM, draw_seven
 
 pytestmark = pytest.mark.e2e
 
@@ -67,25 +67,11 @@ def store(server):
     opened.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
 def new_page(browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(90_000)
     return context, page
-
-
-def no_exception(page) -> None:
-    assert page.locator("[data-testid='stException']").count() == 0
 
 
 def wait_for(condition, timeout: float = 180.0, every: float = 0.5) -> bool:

@@ -21,9 +21,8 @@ from playwright.sync_api import sync_playwright
 from deploy.serve import free_port
 from lib.data import load_split
 from lib.i18n import t
+from tests.e2e.browsing import ARGS, CHROMIUM, PAGES, settle
 from tests.e2e.server import start_streamlit
-from tests.e2e.test_browser import ARGS, CHROMIUM
-from tests.e2e.test_walk import PAGES, settle
 
 KINDS = ("deuteranopia", "protanopia", "tritanopia", "achromatopsia")
 
