@@ -89,8 +89,9 @@ if show_errors:
 st.markdown(f.t("lab.legend", columns=" · ".join(f"**{h}**" for h in headers)))
 # one fixed-width strip per example in a wrapping row: two side by side when they fit, one per line otherwise
 grid = st.container(horizontal=True, wrap=True, gap="small")
+size = 136 if f.scale > 1 else 104  # two strips of three side by side: 104 px tiles at 1024×768, 136 px on a projector
 for i, idx in enumerate(indices):
-    images = [result.clean[i], result.noisy[i], result.cleaned[i]]
+    images = [cache.test_digit_tile(int(idx), size), result.noisy[i], result.cleaned[i]]
     captions = [
         f.t("lab.caption_label", label=int(digits.labels[idx]), index=int(idx)),
         f.t("noise.kind.gaussian" if result.gaussian[i] else "noise.kind.speckle")
@@ -104,17 +105,14 @@ for i, idx in enumerate(indices):
     ]
     alts = lab_alts(f, result, i, int(digits.labels[idx]), int(idx), noise, preset_name(noise), f.name(f.model.key))
     if show_errors:
-        images += [error_map(result.clean[i], result.noisy[i]), error_map(result.clean[i], result.cleaned[i])]
-        captions += [
-            f.t("lab.caption_mae", mae=float(np.mean(images[3]))),
-            f.t("lab.caption_mae", mae=float(np.mean(images[4]))),
-        ]
+        errors = [error_map(result.clean[i], result.noisy[i]), error_map(result.clean[i], result.cleaned[i])]
+        images += errors
+        captions += [f.t("lab.caption_mae", mae=float(np.mean(e))) for e in errors]
         subject = a11y.digit(f.lang, int(digits.labels[idx]), int(idx))
-        alts += [a11y.error_map(f.lang, subject, "noisy", float(np.mean(images[3]))),
-                 a11y.error_map(f.lang, subject, "cleaned", float(np.mean(images[4])))]  # fmt: skip
+        alts += [a11y.error_map(f.lang, subject, "noisy", float(np.mean(errors[0]))),
+                 a11y.error_map(f.lang, subject, "cleaned", float(np.mean(errors[1])))]  # fmt: skip
     with grid.container(width="content"):
-        # two strips of three beside each other: 104 px tiles at 1024×768, 136 px fill a 1280×720 projector
-        image_strip(images, captions, alts, size=136 if f.scale > 1 else 104)
+        image_strip(images, captions, alts, size=size)
 
 if show_hist:
     st.subheader(f.t("lab.histogram"))

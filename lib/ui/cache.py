@@ -3,6 +3,7 @@ return). Server-wide settings, the training queue and session liveness live in l
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,13 @@ def png_tile(image: np.ndarray, size: int) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(pixels, mode="L").save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=2048)
+def test_digit_tile(index: int, size: int) -> bytes:
+    """The tile (PNG, size×size) of MNIST test digit `index`, made once per server: the noise lab shows the same
+    originals on every rerun, while their noisy and cleaned copies change with the seed."""
+    return png_tile(test_digits().images[index].float().numpy() / 255.0, size)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)

@@ -145,10 +145,11 @@ def teacher_note(f: Frame, command: str) -> None:
 TILE = 112  # px: one picture of an image row (original, noisy, cleaned, preparation steps)
 
 
-def image_strip(images: list[np.ndarray], captions: list[str], alts: list[str], size: int = TILE) -> None:
-    """Same-size images side by side in one element, each with its caption and its text alternative."""
-    st.image([cache.png_tile(image, size) for image in images], caption=captions, width=size, output_format="PNG",
-             alt=alts)  # fmt: skip
+def image_strip(images: list[np.ndarray | bytes], captions: list[str], alts: list[str], size: int = TILE) -> None:
+    """Same-size images side by side in one element, each with its caption and its text alternative (an image is
+    a [0, 1] array, or a tile already made by cache.png_tile)."""
+    tiles = [image if isinstance(image, bytes) else cache.png_tile(image, size) for image in images]
+    st.image(tiles, caption=captions, width=size, output_format="PNG", alt=alts)
 
 
 def lab_alts(
