@@ -1,4 +1,4 @@
-"""Browser-test fixtures: one Chromium for the whole run, one `streamlit run` shared by the modules that need no
+"""Browser-test fixtures: one Chromium per module, one `streamlit run` shared by the modules that need no
 server of their own, a fresh page per test, and a student's photo.
 
 A module that needs its own server (its own data folder, environment or restarts) defines its own `server`
@@ -19,9 +19,10 @@ from tests.e2e.browsing import ARGS, CHROMIUM
 from tests.e2e.server import start_streamlit, stop_streamlit
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
+    """Debian's Chromium, headless, driven by Playwright; one per module, because Playwright's sync API keeps an
+    event loop running in the main thread while it is open, and later tests call asyncio.run()."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             raise RuntimeError("chromium is required for the browser tests (.ci/run installs it)")

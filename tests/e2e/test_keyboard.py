@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.i18n import t
 from tests.e2e.browsing import settle
@@ -52,6 +53,24 @@ def go_to(page, page_key: str) -> None:
     page.keyboard.press("Enter")
     page.locator("h1").filter(has_text=t(page_key, LANG)).wait_for()
     settle(page)
+
+
+def open_file_chooser(page):
+    """Tab to the file uploader's own button (Streamlit does not translate it) and open the chooser with Enter.
+
+    A page still settling can redraw the uploader between the Tab and the Enter, and the focus leaves with the old
+    button; then the student tabs to it again, and so does this (at most three times).
+    """
+    for _ in range(3):
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        tab_to(page, "Upload")
+        try:
+            with page.expect_file_chooser(timeout=20_000) as chooser:
+                page.keyboard.press("Enter")
+            return chooser.value
+        except PlaywrightTimeout:
+            settle(page)
+    raise AssertionError("Enter on the uploader's button never opened the file chooser")
 
 
 def alts(page) -> list[str]:
@@ -100,10 +119,7 @@ def test_lab_training_and_hand_in_without_a_mouse(server, browser, photo):
 
         # Your images: the file chooser opened with Enter, the report sheet downloaded with Enter
         go_to(page, "upload.page")
-        tab_to(page, "Upload")  # the file uploader's own button (Streamlit does not translate it)
-        with page.expect_file_chooser() as chooser:
-            page.keyboard.press("Enter")
-        chooser.value.set_files(str(photo))
+        open_file_chooser(page).set_files(str(photo))
         page.get_by_text(t("upload.report", LANG), exact=True).wait_for()
         settle(page)
         tab_to(page, t("upload.download_sheet", LANG))
