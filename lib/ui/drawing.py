@@ -9,13 +9,14 @@ from PIL import Image
 
 from lib.canvas import drawing_for_canvas, picture_from_record, strokes_record
 from lib.ui import workspace
+from lib.ui.keys import generation_key, renew
 
 log = logging.getLogger(__name__)
 
 CANVAS_SETTING = "draw_canvas"  # the workspace setting that holds the canvas's strokes ({"side", "objects"})
 KEPT = "draw_canvas_kept"  # the strokes last written (or read) by this session
 START = "draw_canvas_start"  # (side, initial drawing) handed to the canvas: the same value on every rerun
-GENERATION = "draw_canvas_generation"  # bumped by "Clear the canvas": a new canvas key, an empty canvas
+CANVAS = "draw_canvas"  # the canvas key's name: "Clear the canvas" renews it, an empty canvas
 
 
 def kept_strokes(workspace_id: str | None) -> dict | None:
@@ -43,7 +44,7 @@ def initial_drawing(workspace_id: str | None, side: int) -> dict | None:
 
 def canvas_key() -> str:
     """The canvas component's key: a new one after "Clear the canvas" (the component then starts empty)."""
-    return f"draw_canvas_{st.session_state.get(GENERATION, 0)}"
+    return generation_key(CANVAS)
 
 
 def shows_kept(side: int) -> bool:
@@ -54,7 +55,7 @@ def shows_kept(side: int) -> bool:
 
 def clear(workspace_id: str | None, side: int) -> None:
     """ "Clear the canvas" callback: an empty canvas now and next time the page opens."""
-    st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+    renew(CANVAS)
     st.session_state[START] = (side, None)
     if workspace_id:
         try:

@@ -24,6 +24,7 @@ from lib.i18n import t
 from lib.jobs import RUNNER, STALE_S, WorkspaceJobs
 from lib.store import MODEL_PICKER_PREFIX, ModelInfo, Store, StoreError, model_picker_key, short_id
 from lib.store.debounce import SettingsWriter
+from lib.ui.keys import generation_key, renew
 
 log = logging.getLogger(__name__)
 
@@ -248,11 +249,9 @@ def link_panel(lang: str, workspace_id: str) -> None:
                       help=t("store.profile.help", lang))  # fmt: skip
 
 
-# The student's name and group are typed in two places, the sidebar and the report panel. Each place's fields
-# carry a generation in their keys; a change typed in one place is stored, then the other place's fields are
-# drawn anew (next generation) with it. Setting the other place's widget values instead would let the browser,
-# which still holds their old values when a rerun was cut short by the next keystroke, send those back as if
-# typed, and the old name or group would overwrite the new one in the store.
+# The student's name and group are typed in two places, the sidebar and the report panel. A change typed in one
+# place is stored, then the other place's fields are drawn anew (lib/ui/keys.py) with it: set from code, their
+# old values, sent back by the browser after a cut-short rerun, would overwrite the new name or group in the store.
 PROFILE_KEY = "workspace_profile"  # (workspace id, name, group) as stored, read back once per session
 PROFILE_PLACES = ("sidebar", "report")
 
@@ -267,8 +266,8 @@ def profile(workspace_id: str | None) -> tuple[str, str]:
 
 
 def profile_field_key(place: str, field: str) -> str:
-    """The widget key of a name or group field in one place, with that place's current generation."""
-    return f"{place}_profile_{field}_{st.session_state.get(f'{place}_profile_generation', 0)}"
+    """The widget key of a name or group field in one place, with its current generation."""
+    return generation_key(f"{place}_profile_{field}")
 
 
 def _save_profile_field(workspace_id: str | None, place: str, field: str) -> None:
@@ -284,8 +283,8 @@ def _save_profile_field(workspace_id: str | None, place: str, field: str) -> Non
     st.session_state[PROFILE_KEY] = (workspace_id, value, group) if field == "name" else (workspace_id, name, value)
     for other in PROFILE_PLACES:
         if other != place:
-            generation = f"{other}_profile_generation"
-            st.session_state[generation] = st.session_state.get(generation, 0) + 1
+            for other_field in ("name", "group"):
+                renew(f"{other}_profile_{other_field}")
 
 
 def profile_input(container: Any, place: str, field: str, label: str, workspace_id: str | None, **kwargs: Any) -> str:
