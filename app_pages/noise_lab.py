@@ -106,11 +106,11 @@ for i, idx in enumerate(indices):
     alts = lab_alts(f, result, i, int(digits.labels[idx]), int(idx), noise, preset_name(noise), f.name(f.model.key))
     if show_errors:
         errors = [error_map(result.clean[i], result.noisy[i]), error_map(result.clean[i], result.cleaned[i])]
+        maes = [float(np.mean(e)) for e in errors]
         images += errors
-        captions += [f.t("lab.caption_mae", mae=float(np.mean(e))) for e in errors]
+        captions += [f.t("lab.caption_mae", mae=mae) for mae in maes]
         subject = a11y.digit(f.lang, int(digits.labels[idx]), int(idx))
-        alts += [a11y.error_map(f.lang, subject, "noisy", float(np.mean(errors[0]))),
-                 a11y.error_map(f.lang, subject, "cleaned", float(np.mean(errors[1])))]  # fmt: skip
+        alts += [a11y.error_map(f.lang, subject, "noisy", maes[0]), a11y.error_map(f.lang, subject, "cleaned", maes[1])]
     with grid.container(width="content"):
         image_strip(images, captions, alts, size=size)
 
