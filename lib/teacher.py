@@ -74,6 +74,11 @@ class Lockout:
             self._failures, self._until = 0, 0.0
 
 
+def handin_name_parts(group: str, name: str) -> tuple[str, str]:
+    """A hand-in's folder (the group, "-" without one) and file stem (the name) as file-name parts ("ИВТ-21")."""
+    return file_part(group or "-", 60, keep="-"), file_part(name, 60, keep="-")
+
+
 @dataclass(frozen=True)
 class ClassRow:
     """One student in the teacher's table."""
@@ -179,8 +184,7 @@ def handins_zip(latest: Iterable[tuple[ClassRow, int, Callable[[str], bytes | No
     used: set[str] = set()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         for row, version, read in latest:
-            folder = file_part(row.group or "-", 60, keep="-")
-            stem = file_part(row.name or row.workspace_id[:8], 60, keep="-")
+            folder, stem = handin_name_parts(row.group, row.name or row.workspace_id[:8])
             base = f"{folder}/{stem}_v{version}"
             if base in used:  # two students with the same name in a group: keep both
                 base = f"{base}_{row.workspace_id[:6]}"

@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lib.i18n import format_duration, format_number
-from lib.safe_names import file_part
 from lib.store import ACTIVE, CLASS_DEFAULTS, Store
 from lib.teacher import (
     TEACHER_DEFAULTS,
@@ -21,6 +20,7 @@ from lib.teacher import (
     board_row,
     class_rows,
     configured_password,
+    handin_name_parts,
     handins_zip,
     password_matches,
 )
@@ -148,7 +148,7 @@ def render_class(f: Frame, db: Store, rows: list[ClassRow]) -> None:
         with st.expander(
             f.t("teacher.version", version=v.version, when=when(v.created_at, f)), expanded=v is versions[-1]
         ):
-            stem = f"{file_part(row.group or '-', 60, keep='-')}_{file_part(row.name or 'student', 60, keep='-')}_v{v.version}"
+            stem = "_".join(handin_name_parts(row.group, row.name or "student")) + f"_v{v.version}"
             c1, c2 = st.columns(2)
             for column, kind, mime in ((c1, "pdf", "application/pdf"), (c2, "docx", "application/octet-stream")):
                 column.download_button(kind.upper(), lambda w=row.workspace_id, i=v.id, k=kind: db.handin_file(w, i, k) or b"",
