@@ -28,9 +28,9 @@ with st.sidebar:
     st.subheader(f.t("upload.preprocessing"))
     invert = st.radio(f.t("upload.invert"), ["auto", "yes", "no"], horizontal=True, key="keep_up_invert", persist_state="session",
                       format_func=lambda v: f.t(f"upload.invert.{v}"))  # fmt: skip
-    threshold = number_slider(f.t("upload.threshold"), 0.0, 0.9, 0.05, "keep_up_threshold", f.lang,
+    threshold = number_slider(f.t("upload.threshold"), ((0.0, 0.9, 0.05),), "keep_up_threshold", f.lang,
                               help=f.t("upload.threshold_help"))  # fmt: skip
-    contrast = number_slider(f.t("upload.contrast"), 1.0, 3.0, 0.1, "keep_up_contrast", f.lang)
+    contrast = number_slider(f.t("upload.contrast"), ((1.0, 3.0, 0.1),), "keep_up_contrast", f.lang)
     mode = st.radio(f.t("upload.mode"), ["as_is", "add_noise"], key="keep_up_mode", persist_state="session",
                     format_func=lambda v: f.t(f"upload.mode.{v}"))  # fmt: skip
     noise = noise_controls(f, "up", kinds=("gaussian", "speckle")) if mode == "add_noise" else None

@@ -25,7 +25,7 @@ import json
 import math
 import numbers
 import string
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 LANGUAGES = ("ru", "en")
@@ -118,6 +118,15 @@ def format_number(value: float, lang: str, spec: str = "", minus: str = MINUS) -
     return text.replace("%", NBSP + "%") if "%" in spec else text
 
 
+def _format_field(value: object, format_spec: str, lang: str) -> str:
+    """One filled placeholder: plural forms and localised numbers; everything else as str.format does it."""
+    if format_spec.startswith(PLURAL_SPEC):
+        return plural(value, lang, *format_spec[len(PLURAL_SPEC) :].split("|"))  # type: ignore[arg-type]
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return format_number(value, lang, format_spec) if format_spec else true_minus(str(value))
+    return format(value, format_spec)
+
+
 class _Formatter(string.Formatter):
     """str.format with the language's number separators and `{n:plural:...}` forms."""
 
@@ -127,16 +136,29 @@ class _Formatter(string.Formatter):
 
     def format_field(self, value: object, format_spec: str) -> str:
         """Plural forms and localised numbers; everything else as str.format does it."""
-        if format_spec.startswith(PLURAL_SPEC):
-            return plural(value, self.lang, *format_spec[len(PLURAL_SPEC) :].split("|"))  # type: ignore[arg-type]
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return format_number(value, self.lang, format_spec) if format_spec else true_minus(str(value))
-        return super().format_field(value, format_spec)
+        return _format_field(value, format_spec, self.lang)
+
+
+@lru_cache(maxsize=4096)
+def _pieces(template: str) -> tuple[tuple[str, str | None, str], ...] | None:
+    """The template cut once into (text, placeholder name, format spec); None when it needs str.format's
+    other rules (positional or nested fields, attributes, conversions)."""
+    pieces = []
+    for text, name, spec, conversion in string.Formatter().parse(template):
+        if name is not None and (conversion or not name.isidentifier() or "{" in spec):
+            return None
+        pieces.append((text, name, spec or ""))
+    return tuple(pieces)
 
 
 def fill(template: str, lang: str, **params: object) -> str:
     """A template filled by the language's rules (plural forms, number separators)."""
-    return _Formatter(lang).format(template, **params)
+    pieces = _pieces(template)  # every rerun fills dozens of templates: each is parsed only once
+    if pieces is None:
+        return _Formatter(lang).format(template, **params)
+    return "".join(
+        text if name is None else text + _format_field(params[name], spec, lang) for text, name, spec in pieces
+    )
 
 
 def t(key: str, lang: str, **params: object) -> str:

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.i18n import t
 from lib.store import Store
+from lib.ui.workspace import LINK_PANEL_KEY
 from tests.apptest import no_exception, page
 from tests.factories import png_bytes
 
@@ -66,6 +67,14 @@ def test_name_and_group_typed_in_either_place_reach_the_other_and_the_store(test
     at = upload_page(test_digits)
     workspace = at.session_state["workspace_id"]
     db = Store.open()
+
+    def sidebar_fields() -> list[str]:
+        return [w.key for w in at.sidebar.text_input if w.key.startswith("sidebar_profile_")]
+
+    assert sidebar_fields() == []  # a closed link panel draws nothing inside
+    at.session_state[LINK_PANEL_KEY] = True  # the student opens it
+    at.run()
+    assert sidebar_fields() == ["sidebar_profile_name_0", "sidebar_profile_group_0"]
     at.text_input(key="report_profile_name_0").input("Петров Иван").run()
     # The sidebar's fields are drawn anew with the stored name; the report's own fields keep their widgets.
     assert at.text_input(key="sidebar_profile_name_1").value == "Петров Иван"

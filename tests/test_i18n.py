@@ -135,3 +135,29 @@ def test_keys_built_from_the_table1_models_name_have_a_text(lang):
         assert i18n.t(f"model.{name}", lang) != f"model.{name}"
     assert i18n.t("model.short.table1", lang) in ("Табл. 1", "Table 1")
     assert "АЭ" in i18n.t("method.table1_B", "ru") and "AE" in i18n.t("method.table1_B", "en")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+@pytest.mark.parametrize("number", [1, 3, -2.5, 1234567.891, np.int64(21)])
+@pytest.mark.parametrize("plain", ["текст", None])
+def test_every_template_fills_as_the_formatter_fills_it(lang, number, plain):
+    """fill() parses a template once and fills it itself; the result is what str.format's rules give."""
+    import string
+
+    checked = 0
+    for template in i18n.table(lang).values():
+        specs = {name: spec for _, name, spec, _ in string.Formatter().parse(template) if name}
+        if not specs:
+            continue
+        params = {name: number if spec or plain is None else plain for name, spec in specs.items()}
+        try:
+            expected = i18n._Formatter(lang).format(template, **params)
+        except (ValueError, TypeError) as error:  # e.g. "{n:d}" with a fraction: the same error either way
+            with pytest.raises(type(error)):
+                fill(template, lang, **params)
+            continue
+        assert fill(template, lang, **params) == expected, template
+        checked += 1
+    assert checked > 50
+    # positional fields, conversions and indexes take str.format's own path
+    assert fill("{x!r} {y[0]:.1f}", lang, x="a", y=[number]) == f"'a' {format_number(float(number), lang, '.1f')}"

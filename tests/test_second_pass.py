@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 
@@ -200,6 +201,23 @@ def test_noise_sliders_write_numbers_the_ui_language_s_way(lang, mean_a, var_max
     assert ("0,05" if lang == "ru" else "0.05") in speckle
     labels = " ".join(at.sidebar.button(key=f"lab_preset_{g}").label for g in "AB")
     assert "-" not in labels and "\u2212" in labels  # "μ = −5,9": a true minus sign in the preset buttons
+
+
+def test_noise_sliders_reach_the_textbook_values_and_both_ends_in_a_few_hundred_steps():
+    from lib.noise import PRESETS
+    from lib.ui.widgets import MEAN_STEPS, SPECKLE_STEPS, VAR_STEPS, slider_steps
+
+    for steps, field in ((MEAN_STEPS, "mean"), (VAR_STEPS, "var"), (SPECKLE_STEPS, "speckle")):
+        options, labels = slider_steps(steps, "ru")
+        assert list(options) == sorted(set(options)), "in order, each value once where two pieces meet"
+        assert options[0] == steps[0][0] and options[-1] == steps[-1][1]
+        assert len(options) <= 300 and len(set(labels.values())) == len(options)
+        for preset in PRESETS.values():
+            assert getattr(preset, field) in options
+        gaps = np.diff(options)
+        for lo, hi, step in steps:  # each piece keeps its own step
+            inside = (np.array(options[:-1]) >= lo) & (np.array(options[1:]) <= hi)
+            assert np.allclose(gaps[inside], step)
 
 
 def test_shown_numbers_use_a_true_minus_sign_in_templates():

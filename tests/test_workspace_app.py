@@ -10,6 +10,7 @@ from lib.i18n import t
 from lib.store import valid_workspace_id
 from lib.store.debounce import SettingsWriter
 from lib.ui import workspace
+from lib.ui.workspace import LINK_PANEL_KEY
 
 ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -33,8 +34,11 @@ def test_first_visit_creates_a_workspace_and_puts_it_in_the_address():
     assert valid_workspace_id(ws) and workspace.store().workspace(ws) is not None
     at.run()
     assert at.query_params["w"] == ws  # the same on every rerun
+    assert not at.sidebar.get("code")  # «your link» is drawn when its panel is opened
+    at.session_state[LINK_PANEL_KEY] = True
+    at.run()
     link = [c for c in at.sidebar.get("code")]
-    assert any(ws in c.proto.code_text for c in link)  # «your link» shows the address with the id
+    assert any(ws in c.proto.code_text for c in link)  # it shows the address with the id
     assert not at.warning
 
 

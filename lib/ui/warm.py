@@ -11,6 +11,7 @@ Two kinds of one-time cost made those first actions slow (3.1 s and about 5 s on
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import streamlit as st
@@ -44,6 +45,15 @@ def _warm() -> None:
     for lang in LANGUAGES:  # the explainer's first tab, as its first visitor will ask for it (cached grids)
         for figure in correlation_figures(lang, flip=False)[0]:
             figure.to_json()
+    import lib.ui.frame  # noqa: F401  (torch, the store and every page's helpers)
+
+    freeze_startup_objects()
+
+
+def freeze_startup_objects() -> None:
+    """Move what the imports made into the collector's permanent generation: full collections skip it."""
+    gc.collect()
+    gc.freeze()
 
 
 @st.cache_resource(show_spinner=False)

@@ -31,23 +31,35 @@ def upscale(image: np.ndarray, factor: int = 4) -> np.ndarray:
     return (big * 255).round().astype(np.uint8)
 
 
+Steps = tuple[tuple[float, float, float], ...]  # (from, to, step) pieces of a slider's range, in order
+# Fine steps where the textbook's values lie (μ = −5,9 and −20; D = 35 and 600), coarser beyond: a few hundred
+# steps instead of a thousand, so the arrow keys reach any value and every rerun sends a quarter of the labels.
+MEAN_STEPS: Steps = ((-50.0, -10.0, 1.0), (-10.0, 10.0, 0.1), (10.0, 50.0, 1.0))
+VAR_STEPS: Steps = ((0.0, 100.0, 1.0), (100.0, 1000.0, 5.0))
+SPECKLE_STEPS: Steps = ((0.0, 2.0, 0.05),)
+
+
 @functools.lru_cache(maxsize=64)
-def slider_steps(lo: float, hi: float, step: float, lang: str) -> tuple[tuple[float, ...], dict[float, str]]:
-    """The steps lo…hi and each one's label in the language (made once: a slider has up to a thousand)."""
-    decimals = max(0, -int(np.floor(np.log10(step) + 1e-9)))  # 0.05 → 2, 0.1 → 1, 1 → 0
-    options = tuple(round(lo + i * step, decimals) + 0.0 for i in range(int(round((hi - lo) / step)) + 1))
+def slider_steps(steps: Steps, lang: str) -> tuple[tuple[float, ...], dict[float, str]]:
+    """The values of a slider made of (from, to, step) pieces and each one's label in the language (made once)."""
+    values: dict[float, None] = {}
+    for lo, hi, step in steps:
+        decimals = max(0, -int(np.floor(np.log10(step) + 1e-9)))  # 0.05 → 2, 0.1 → 1, 1 → 0
+        for i in range(int(round((hi - lo) / step)) + 1):
+            values[round(lo + i * step, decimals) + 0.0] = None  # a piece's end is the next one's start: kept once
+    options = tuple(values)
     return options, {v: format_number(v, lang, "g") for v in options}
 
 
-def number_slider(label: str, lo: float, hi: float, step: float, key: str, lang: str, **kwargs) -> float:
-    """A slider over lo…hi in steps whose numbers are written the UI language's way ("−5,9", "0,05").
+def number_slider(label: str, steps: Steps, key: str, lang: str, **kwargs) -> float:
+    """A slider over the steps whose numbers are written the UI language's way ("−5,9", "0,05").
 
     Streamlit's own slider writes numbers by a printf format (always a decimal point) or by the browser's
     locale ("localized"), which is not the UI language when an English UI runs in a Russian browser. A select
     slider over the same steps shows labels made by format_number. A kept value between two steps snaps to
     the nearest one.
     """
-    options, labels = slider_steps(float(lo), float(hi), float(step), lang)
+    options, labels = slider_steps(steps, lang)
     value = st.session_state.get(key)
     if value is not None and value not in labels:
         st.session_state[key] = min(options, key=lambda o: abs(o - float(value)))
@@ -77,9 +89,9 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
         horizontal=True,
     )
     # choices written by format_number: numbers follow the UI's language, not the browser's locale
-    mean = number_slider(f.t("noise.mean"), -50.0, 50.0, 0.1, keys["mean"], f.lang, disabled=kind == "speckle")
-    var = number_slider(f.t("noise.var"), 0.0, 1000.0, 1.0, keys["var"], f.lang, disabled=kind == "speckle")
-    speckle = number_slider(f.t("noise.speckle"), 0.0, 2.0, 0.05, keys["speckle"], f.lang, disabled=kind == "gaussian")
+    mean = number_slider(f.t("noise.mean"), MEAN_STEPS, keys["mean"], f.lang, disabled=kind == "speckle")
+    var = number_slider(f.t("noise.var"), VAR_STEPS, keys["var"], f.lang, disabled=kind == "speckle")
+    speckle = number_slider(f.t("noise.speckle"), SPECKLE_STEPS, keys["speckle"], f.lang, disabled=kind == "gaussian")
     clip = st.toggle(f.t("noise.clip"), key=keys["clip"], persist_state="session", help=f.t("noise.clip_help"))
     return NoiseConfig(kind=kind, mean=float(mean), var=float(var), speckle=float(speckle), clip=bool(clip))
 

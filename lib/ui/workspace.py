@@ -178,13 +178,11 @@ def remember_settings(workspace_id: str | None) -> None:
         return
     saved: dict[str, Any] = st.session_state.setdefault(SAVED_KEY, {})
     changed = {}
-    for key in list(st.session_state.keys()):
-        if isinstance(key, str) and key.startswith("keep_"):
-            value = st.session_state[key]
-            if _jsonable(value):
-                value = list(value) if isinstance(value, tuple) else value
-                if saved.get(key) != value:
-                    changed[key] = value
+    for key, value in st.session_state.to_dict().items():  # one snapshot (listing the keys builds it twice)
+        if isinstance(key, str) and key.startswith("keep_") and _jsonable(value):
+            value = list(value) if isinstance(value, tuple) else value
+            if saved.get(key) != value:
+                changed[key] = value
     if changed:
         saved.update(changed)
         settings_writer().put(workspace_id, changed)
@@ -235,9 +233,17 @@ def _qr_dialog(url: str, lang: str) -> None:
     st.code(url, language=None, wrap_lines=True)
 
 
+LINK_PANEL_KEY = "ws_link_panel"
+
+
 def link_panel(lang: str, workspace_id: str) -> None:
     """Sidebar: «your link» with copy and QR code, the optional name and group, and that the link is the key."""
-    with st.sidebar.expander(t("store.link.header", lang), icon=":material/link:"):
+    # drawn only while open (a rerun on opening): a closed panel costs every student's rerun nothing
+    panel = st.sidebar.expander(t("store.link.header", lang), icon=":material/link:", key=LINK_PANEL_KEY,
+                                on_change="rerun")  # fmt: skip
+    if not panel.open:
+        return
+    with panel:
         url = page_url(workspace_id)
         st.caption(t("store.link.key", lang))
         st.code(url, language=None, wrap_lines=True)  # the copy button is in the block's corner
