@@ -353,6 +353,31 @@ def test_one_active_training_per_workspace_and_interruption(store):
     assert store.training(ws.id, second.id).model_id == model.id
 
 
+def test_a_class_s_settings_are_written_in_one_transaction_unknown_workspaces_skipped(store):
+    """The debounced writer's flush: 30 workspaces' changes at once, new keys added, kept keys updated."""
+    from sqlalchemy import event
+
+    class_ = [store.create_workspace().id for _ in range(30)]
+    store.set_settings(class_[0], {"keep_lab_seed": 1, "keep_lab_count": 6})
+    gone = store.create_workspace().id
+    store.delete_workspace(gone)
+    commits = []
+
+    def counted(connection) -> None:
+        commits.append(connection)
+
+    event.listen(store.engine, "commit", counted)
+    try:
+        batch = {w: {"keep_lab_seed": n, "keep_lab_var": float(n)} for n, w in enumerate(class_)}
+        written = store.set_settings_many(batch | {gone: {"keep_lab_seed": 99}, "no such id": {"keep_lab_seed": 1}})
+    finally:
+        event.remove(store.engine, "commit", counted)
+    assert written == set(class_) and len(commits) == 1
+    assert store.settings(class_[0]) == {"keep_lab_seed": 0, "keep_lab_count": 6, "keep_lab_var": 0.0}
+    assert all(store.settings(w) == {"keep_lab_seed": n, "keep_lab_var": float(n)} for n, w in enumerate(class_[1:], 1))
+    assert store.workspace(gone) is None and store.set_settings_many({}) == set()
+
+
 # concurrency -----------------------------------------------------------------------------------------
 def test_thirty_concurrent_writers(store):
     """30 threads at once, each a student: create a workspace, keep models, images, texts, settings, report rows."""

@@ -59,7 +59,7 @@ def test_a_changed_setting_is_written_once_debounced_and_survives():
     store = workspace.store()
     running = workspace.settings_writer()
     running.flush()
-    # the server's writer flushes every 2 s on its own; this one waits for the test's flush
+    # the server's writer flushes every few seconds on its own; this one waits for the test's flush
     writer = SettingsWriter(store, period=3600)
     workspace._WRITERS[id(store)] = writer
     try:

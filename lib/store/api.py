@@ -684,6 +684,23 @@ class Store:
             for key, value in values.items():
                 self._put(session, s.Setting, workspace_id, key, value=value)
 
+    def set_settings_many(self, batch: dict[str, dict[str, Any]]) -> set[str]:
+        """Remember the choices of several workspaces in one transaction; the ids written (unknown ones are skipped)."""
+        ids = sorted(w for w, values in batch.items() if values and valid_workspace_id(w))
+        if not ids:
+            return set()
+        keys = {key for w in ids for key in batch[w]}
+        with self._write() as session:
+            known = set(session.scalars(select(s.Workspace.id).where(s.Workspace.id.in_(ids)).order_by(s.Workspace.id)
+                                        .with_for_update()))  # fmt: skip
+            # the rows about to change, read in one query: each _put below then finds its row without one
+            session.scalars(select(s.Setting).where(s.Setting.workspace_id.in_(known), s.Setting.key.in_(keys))).all()
+            for workspace_id in ids:
+                if workspace_id in known:
+                    for key, value in batch[workspace_id].items():
+                        self._put(session, s.Setting, workspace_id, key, value=value)
+        return known
+
     def settings(self, workspace_id: str) -> dict[str, Any]:
         """The workspace's remembered choices, models under their current names."""
         with self._read() as session:

@@ -14,15 +14,16 @@ class SettingsWriter:
 
     Pages call `put` on every rerun that changed something (a dict update, no I/O); `flush` (a server thread
     every `period` seconds, or `flush_workspace` before a new session reads them back) writes what is pending.
+    A class moving sliders together makes one transaction per period, not one per student.
     """
 
-    def __init__(self, store: Any, period: float = 2.0) -> None:
+    def __init__(self, store: Any, period: float = 5.0) -> None:
         self.store = store
         self.period = period
         self._lock = threading.Lock()
         self._pending: dict[str, dict[str, Any]] = {}
         self._stop = threading.Event()
-        self.writes = 0  # transactions written (for tests and the load test)
+        self.writes = 0  # transactions written (for tests)
 
     def put(self, workspace_id: str, values: dict[str, Any]) -> None:
         """Remember changed values for the next flush (later values of a key replace earlier ones)."""
@@ -40,21 +41,24 @@ class SettingsWriter:
         with self._lock:
             values = self._pending.pop(workspace_id, None)
         if values:
-            self._write(workspace_id, values)
+            self._write({workspace_id: values})
 
     def flush(self) -> None:
-        """Write everything pending."""
+        """Write everything pending, all workspaces in one transaction."""
         with self._lock:
             batch, self._pending = self._pending, {}
-        for workspace_id, values in batch.items():
-            self._write(workspace_id, values)
+        if batch:
+            self._write(batch)
 
-    def _write(self, workspace_id: str, values: dict[str, Any]) -> None:
+    def _write(self, batch: dict[str, dict[str, Any]]) -> None:
         try:
-            self.store.set_settings(workspace_id, values)
+            written = self.store.set_settings_many(batch)
             self.writes += 1
-        except Exception:  # a deleted workspace or a database hiccup: the choices are only convenience
-            log.warning("settings of a workspace could not be written", exc_info=True)
+        except Exception:  # a database hiccup: the choices are only convenience
+            log.warning("settings of %d workspaces could not be written", len(batch), exc_info=True)
+            return
+        if len(written) < len(batch):  # deleted meanwhile (expired, or by the teacher): nothing to keep
+            log.info("settings of %d unknown workspaces dropped", len(batch) - len(written))
 
     def run(self) -> None:
         """The flushing loop (a daemon thread's target) until `stop`."""

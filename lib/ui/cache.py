@@ -4,14 +4,12 @@ return). Server-wide settings, the training queue and session liveness live in l
 from __future__ import annotations
 
 import functools
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 import torch
-from PIL import Image
 from torch import nn
 
 from lib import checkpoint as ckpt_io
@@ -19,6 +17,7 @@ from lib.data import PROJECT_ROOT, Digits, load_split
 from lib.device import pick_device
 from lib.lab import Triples, make_triples
 from lib.noise import NoiseConfig
+from lib.png import grey_png
 from lib.ui.server import training_setting
 
 WEIGHTS_DIR = PROJECT_ROOT / "weights"
@@ -110,9 +109,7 @@ def png_tile(image: np.ndarray, size: int) -> bytes:
     rows = np.arange(size) * arr.shape[0] // size  # nearest-neighbour source row of each output row
     cols = np.arange(size) * arr.shape[1] // size
     pixels = (arr[rows][:, cols] * 255.0).round().astype(np.uint8)  # (size, size)
-    buf = io.BytesIO()
-    Image.fromarray(pixels, mode="L").save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+    return grey_png(pixels)
 
 
 @functools.lru_cache(maxsize=2048)
