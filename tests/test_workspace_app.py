@@ -42,6 +42,27 @@ def test_first_visit_creates_a_workspace_and_puts_it_in_the_address():
     assert not at.warning
 
 
+def test_a_first_visit_writes_the_new_workspace_once():
+    """30 students arriving together: each first page makes one write (the workspace), not a create and a touch."""
+    from sqlalchemy import event
+
+    writes = []
+
+    def counted(connection, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement.split("(")[0].strip())
+
+    engine = workspace.store().engine
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        at = visit()
+        at.run()  # a rerun within the minute writes nothing either
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    assert writes == ["INSERT INTO workspaces"]
+    assert workspace.store().workspace(at.query_params["w"]).last_seen_at is not None
+
+
 def test_a_new_session_with_the_link_reads_back_settings_text_and_models():
     store = workspace.store()
     ws = store.create_workspace().id

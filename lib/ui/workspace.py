@@ -138,6 +138,7 @@ def _fresh(store_: Store) -> str:
     code = st.query_params.get("class", "") or ""  # the class code in the link the teacher handed out
     info = store_.create_workspace(class_code=code if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code) else "")
     st.session_state[SAVED_KEY] = {}
+    st.session_state[TOUCHED_KEY] = time.monotonic()  # created just now: "last seen" is already now
     return info.id
 
 
