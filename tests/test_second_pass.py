@@ -196,6 +196,7 @@ def test_noise_sliders_write_numbers_the_ui_language_s_way(lang, mean_a, var_max
     no_exception(at)
     mean = at.sidebar.select_slider(key="keep_lab_mean")
     assert mean.value == -5.9 and mean.format_func(mean.value) == mean_a
+    assert ("0,1" if lang == "ru" else "0.1") in mean.help and "\u221210" in mean.help  # where its steps change
     assert at.sidebar.select_slider(key="keep_lab_var").options[-1] == var_max
     speckle = at.sidebar.select_slider(key="keep_lab_speckle").options
     assert ("0,05" if lang == "ru" else "0.05") in speckle

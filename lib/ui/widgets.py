@@ -89,8 +89,12 @@ def noise_controls(f: Frame, prefix: str, kinds: tuple[str, ...] = NOISE_KINDS) 
         horizontal=True,
     )
     # choices written by format_number: numbers follow the UI's language, not the browser's locale
-    mean = number_slider(f.t("noise.mean"), MEAN_STEPS, keys["mean"], f.lang, disabled=kind == "speckle")
-    var = number_slider(f.t("noise.var"), VAR_STEPS, keys["var"], f.lang, disabled=kind == "speckle")
+    (_, _, coarse), (lo, hi, fine), _ = MEAN_STEPS  # the help says where the steps change
+    mean = number_slider(f.t("noise.mean"), MEAN_STEPS, keys["mean"], f.lang, disabled=kind == "speckle",
+                         help=f.t("noise.mean_help", lo=lo, hi=hi, fine=fine, coarse=coarse))  # fmt: skip
+    (_, hi, fine), (_, _, coarse) = VAR_STEPS
+    var = number_slider(f.t("noise.var"), VAR_STEPS, keys["var"], f.lang, disabled=kind == "speckle",
+                        help=f.t("noise.var_help", hi=hi, fine=fine, coarse=coarse))  # fmt: skip
     speckle = number_slider(f.t("noise.speckle"), SPECKLE_STEPS, keys["speckle"], f.lang, disabled=kind == "gaussian")
     clip = st.toggle(f.t("noise.clip"), key=keys["clip"], persist_state="session", help=f.t("noise.clip_help"))
     return NoiseConfig(kind=kind, mean=float(mean), var=float(var), speckle=float(speckle), clip=bool(clip))
