@@ -193,6 +193,8 @@ def test_create_read_delete_everything(store):
     assert store.workspace(other.id) is not None
     with pytest.raises(UnknownWorkspace):
         store.add_model(ws.id, display_name="x", checkpoint=b"x")
+    with pytest.raises(UnknownWorkspace):
+        store.set_settings(ws.id, {"keep_lab_seed": 1})
 
 
 def test_rows_kept_under_the_table1_models_former_name_read_as_table1(store):

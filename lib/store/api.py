@@ -677,12 +677,8 @@ class Store:
 
     def set_settings(self, workspace_id: str, values: dict[str, Any]) -> None:
         """Remember choices (JSON values) under their keys; other keys stay as they are."""
-        if not values:
-            return
-        with self._write() as session:
-            self._lock_workspace(session, workspace_id)
-            for key, value in values.items():
-                self._put(session, s.Setting, workspace_id, key, value=value)
+        if values and workspace_id not in self.set_settings_many({workspace_id: values}):
+            raise UnknownWorkspace(f"no workspace {short_id(workspace_id)}", "unknown_workspace")
 
     def set_settings_many(self, batch: dict[str, dict[str, Any]]) -> set[str]:
         """Remember the choices of several workspaces in one transaction; the ids written (unknown ones are skipped)."""
