@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import re
 
 import docx
@@ -159,7 +161,18 @@ def test_findings_quote_the_means_of_the_results(russian):
     conv = found.get("conv_better") or found["linear_better"]
     assert conv["diff"] == pytest.approx(abs(rows["table1_B"].psnr - rows["linear_B"].psnr))
     assert found["photos_as_is"]["n"] == 1
-    assert found["own_vs_ref"]["diff"] == pytest.approx(rows["table1-2-122152"].psnr - rows["table1_B"].psnr)
+    own = rows["table1-2-122152"].psnr - rows["table1_B"].psnr
+    assert found["own_above_ref" if own >= 0 else "own_below_ref"]["diff"] == pytest.approx(abs(own))
+    assert ("own_below_ref" if own >= 0 else "own_above_ref") not in found
+
+
+def test_the_own_model_is_said_to_be_above_or_below_the_textbook_s_without_a_signed_gap(russian, pdf_text):
+    _, text = pdf_text
+    rows = {r.model.key: r for r in summary(russian)}
+    own = rows["table1-2-122152"].psnr - rows["table1_B"].psnr
+    word = "выше" if own >= 0 else "ниже"
+    gap = f"{abs(own):.2f}".replace(".", ",")
+    assert f"это на {gap} дБ {word}, чем у модели «{rows['table1_B'].model.name}»" in text
 
 
 def test_english_report_and_no_conclusions():
@@ -189,3 +202,65 @@ def test_curve_ticks_cover_the_values_and_the_curve_draws():
     png = curve_png([{"epoch": 1.0, "train_loss": 0.03, "val_psnr": 22.0}, {"epoch": 2.0, "train_loss": 0.01}], "ru")
     assert Image.open(io.BytesIO(png)).size == (1400, 620)
     assert curve_png([], "ru") is None
+
+
+PT_PER_MM = 72 / 25.4
+EDGE_MM = 5.0  # a printer's unprintable edge; the text keeps 15 mm, the footer's page number about 7 mm
+
+
+def _words(pdf: bytes, folder) -> list[tuple[int, float, float, list[tuple[float, float, float, float, str]]]]:
+    """Every page's size and its words' boxes (points), as poppler's pdftotext reads them."""
+    path = folder / "report.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftotext", "-bbox", str(path), str(folder / "words.html")], check=True)
+    html = (folder / "words.html").read_text()
+    pages = []
+    for n, (width, height, body) in enumerate(
+        re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S)
+    ):
+        words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in
+                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', body)]  # fmt: skip
+        pages.append((n, float(width), float(height), words))
+    return pages
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed (.ci/run installs it)")
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_rendered_pages_keep_every_word_inside_the_page_apart_from_the_others_and_pictures_sharp(
+    russian, lang, tmp_path
+):
+    report = russian if lang == "ru" else make_report("en")
+    pdf = report_pdf(report)
+    pages = _words(pdf, tmp_path)
+    assert len(pages) == len(PdfReader(io.BytesIO(pdf)).pages) >= 5
+    edge = EDGE_MM * PT_PER_MM
+    for n, width, height, words in pages:
+        assert words, f"page {n + 1} has no text"
+        for x0, y0, x1, y1, word in words:  # nothing runs off the page or into its edge
+            assert edge <= x0 and x1 <= width - edge and edge <= y0 and y1 <= height - edge, (n + 1, word)
+        for i, (ax0, ay0, ax1, ay1, a) in enumerate(words):  # no text written over other text (a cell overflowing)
+            for bx0, by0, bx1, by1, b in words[i + 1 :]:
+                overlap = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+                assert overlap < 1.0, (n + 1, a, b)
+    # The painted pages: pdftoppm draws every page, and the strip along each edge stays blank paper.
+    subprocess.run(["pdftoppm", "-r", "60", "-gray", "-png", str(tmp_path / "report.pdf"), str(tmp_path / "page")],
+                   check=True)  # fmt: skip
+    shots = sorted(tmp_path.glob("page-*.png"))
+    assert len(shots) == len(pages)
+    for shot in shots:
+        grey = np.asarray(Image.open(shot).convert("L"))
+        strip = round(EDGE_MM / 25.4 * 60)
+        for border in (grey[:strip], grey[-strip:], grey[:, :strip], grey[:, -strip:]):
+            assert border.min() >= 250, shot.name
+        assert grey[strip:-strip, strip:-strip].min() < 100  # something is drawn on the page itself
+    # Pictures are embedded as whole-pixel enlargements of the 28×28 digits, so they stay sharp at any zoom.
+    digits = 0
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for picture in page.images:
+            pixels = np.asarray(picture.image.convert("L"))
+            if pixels.shape != (224, 224):
+                continue  # the training curve
+            blocks = pixels.reshape(28, 8, 28, 8)
+            assert (blocks == blocks[:, :1, :, :1]).all(), picture.name
+            digits += 1
+    assert digits >= len(report.images) * 2

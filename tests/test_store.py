@@ -355,6 +355,22 @@ def test_one_active_training_per_workspace_and_interruption(store):
     assert store.training(ws.id, second.id).model_id == model.id
 
 
+def test_a_class_s_trainings_are_read_together_oldest_first_and_only_theirs(store):
+    """The teacher's board: every training of the listed workspaces (more than one query's chunk), no others."""
+    class_ = [store.create_workspace().id for _ in range(503)]
+    other = store.create_workspace().id
+    made = []
+    for n, ws in enumerate([class_[0], class_[502], other, class_[0], class_[250]]):
+        made.append(store.create_training(ws, settings={"n": n}, epochs_total=1, check_room=False))
+        store.update_training(made[-1].id, status="done")  # one active training per workspace at a time
+    found = store.trainings_of(class_)
+    assert [info.id for info in found] == [made[i].id for i in (0, 1, 3, 4)]
+    assert [info.settings["n"] for info in found] == [0, 1, 3, 4]
+    expected = {info.id for ws in class_ for info in store.trainings(ws)}
+    assert {info.id for info in found} == expected
+    assert store.trainings_of([]) == []
+
+
 def test_a_class_s_settings_are_written_in_one_transaction_unknown_workspaces_skipped(store):
     """The debounced writer's flush: 30 workspaces' changes at once, new keys added, kept keys updated."""
     from sqlalchemy import event

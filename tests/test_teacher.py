@@ -157,6 +157,37 @@ def test_class_of_sixty_and_two_hundred_trainings_renders(fresh_store, capsys):
     assert any(b.proto.label.startswith("Скачать все сданные работы") for b in at.get("download_button"))
 
 
+def test_the_page_asks_the_store_the_same_number_of_questions_for_a_class_of_three_or_of_sixty(fresh_store):
+    """No query per student or per training: a class of 60 with 200 trainings costs the page what 3 with 2 do."""
+    from sqlalchemy import event
+
+    from lib.ui.workspace import store
+
+    def statements_of_a_logged_in_run() -> int:
+        seen: list[str] = []
+
+        def counted(connection, cursor, statement, *args) -> None:
+            seen.append(statement)
+
+        at = page("app_pages/teacher.py", lang="ru")
+        login(at, PASSWORD)
+        no_exception(at)
+        engine = store().engine
+        event.listen(engine, "before_cursor_execute", counted)
+        try:
+            at.run()  # the teacher's next rerun (a filter, a tab, the colour of the board)
+        finally:
+            event.remove(engine, "before_cursor_execute", counted)
+        return len(seen), len(at.dataframe[0].value), len(at.dataframe[-1].value)
+
+    seed(fresh_store, 3, 2, np.random.default_rng(3))
+    small, small_class, small_board = statements_of_a_logged_in_run()
+    seed(fresh_store, 57, 198, np.random.default_rng(4))
+    large, large_class, large_board = statements_of_a_logged_in_run()
+    assert (small_class, small_board, large_class, large_board) == (3, 2, 60, 200)
+    assert 0 < large == small
+
+
 def test_board_row_and_the_zip_of_all_hand_ins(fresh_store):
     ids = seed(fresh_store, 2, 2, np.random.default_rng(3))
     row = board_row(fresh_store.trainings(ids[0])[0])

@@ -230,8 +230,9 @@ def findings(report: Report) -> list[Finding]:
             ref = conv if (conv := _find(rows, "table1", "B")) else None
             params = {"model": row.model.name, "psnr": row.psnr, "gain": row.gain or 0.0}
             if ref is not None:
-                params.update(ref=ref.model.name, ref_psnr=ref.psnr, diff=row.psnr - ref.psnr)
-                out.append(Finding("own_vs_ref", params))
+                diff = row.psnr - ref.psnr
+                params.update(ref=ref.model.name, ref_psnr=ref.psnr, diff=abs(diff))
+                out.append(Finding("own_above_ref" if diff >= 0 else "own_below_ref", params))
             else:
                 out.append(Finding("own", params))
     photos = [im for im in report.images if im.noise is None]

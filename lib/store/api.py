@@ -532,6 +532,16 @@ class Store:
         with self._read() as session:
             return [_training(r) for r in session.execute(query.order_by(s.Training.id.desc())).all()]
 
+    def trainings_of(self, workspace_ids: list[str]) -> list[TrainingInfo]:
+        """Every training of these workspaces (a class), oldest first, in one query per 500 workspaces."""
+        found: list[TrainingInfo] = []
+        with self._read() as session:
+            for start in range(0, len(workspace_ids), 500):
+                chunk = workspace_ids[start : start + 500]
+                query = select(*TRAINING_COLUMNS).where(s.Training.workspace_id.in_(chunk))
+                found += [_training(r) for r in session.execute(query).all()]
+        return sorted(found, key=lambda info: info.id)
+
     def resume_state(self, workspace_id: str, training_id: int) -> bytes | None:
         """The model + optimiser state saved at the training's last whole epoch."""
         with self._read() as session:
