@@ -432,8 +432,13 @@ class TrainingJob:
     def _keep_result_as(self, final: str) -> None:
         """Keep the model, then mark the training row finished (the model first: nothing shown is unsaved)."""
         self._keep_result(final)
+        train_info, history = self.result.train, [dict(row) for row in self.result.history]
+        # The last heartbeat may be seconds old: the row gets the whole history, so the teacher's board has every
+        # epoch's PSNR and the digits seen of a training shorter than one heartbeat too.
+        progress = {"epoch": len(history), "epochs": self.config.epochs, "history": history,
+                    "images_seen": int(train_info.get("images_seen", 0))}  # fmt: skip
         self._save(status=final, stop_reason=self.stop_reason if final == "stopped" else "",
-                   epochs_done=float(self.result.train.get("epochs_run", 0.0)), resume_state=None,
+                   epochs_done=float(train_info.get("epochs_run", 0.0)), resume_state=None, progress=progress,
                    finished_at=_utcnow(), model_id=self.model_id)  # fmt: skip
 
     def stop(self, reason: str = "user") -> None:

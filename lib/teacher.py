@@ -148,8 +148,8 @@ def board_row(training: Any) -> BoardRow:
     progress = training.progress or {}
     history = progress.get("history") or []
     seen = progress.get("images_seen") or config.get("images_seen")
-    if not seen and history:  # digits seen: the epochs' counts added up
-        seen = sum(float(r.get("images", 0) or 0) for r in history if isinstance(r, dict))
+    if not seen and history:  # digits seen: each epoch's row counts the run's digits so far
+        seen = max((r.get("images") or 0 for r in history if isinstance(r, dict)), default=0)
     seconds = None
     if training.started_at is not None:
         end = training.finished_at or training.heartbeat_at

@@ -21,6 +21,7 @@ from lib.jobs import (
 )
 from lib.noise import preset
 from lib.store import PICKED_MODEL_SETTING, Store, TrainingBusy, model_picker_key
+from lib.teacher import board_row
 from lib.train import TrainConfig, train
 
 
@@ -75,6 +76,14 @@ def test_finished_training_is_in_the_store_before_the_job_says_done(store, train
         torch.testing.assert_close(kept.state_dict[key], value)
     info = store.training(ws.id, job.training_id)
     assert (info.status, info.model_id, info.epochs_done, info.has_resume_state) == ("done", model.id, 3.0, False)
+    # the finished row carries every epoch's results, whenever the last heartbeat was: the teacher's board reads them
+    assert info.progress["history"] == [dict(r) for r in job.result.history]
+    assert info.progress["images_seen"] == 3 * 128
+    row = board_row(info)
+    assert row.digits_seen == 3 * 128 and row.epochs == 3.0
+    last = job.result.history[-1]
+    assert row.psnr_gaussian == pytest.approx(last["val_psnr_gaussian"])
+    assert row.psnr_speckle == pytest.approx(last["val_psnr_speckle"])
     # a tab opened after the finish (no page saw it) restores the picker to the new model
     assert store.settings(ws.id)[PICKED_MODEL_SETTING] == model_picker_key(model.id)
 

@@ -81,7 +81,7 @@ def seed(db: Store, workspaces: int, trainings: int, rng: np.random.Generator) -
                                                         "limit": limit, "epochs": epochs},
                                               "noise": {"kind": "mix", "mean": -20.0, "var": 600.0, "speckle": 1.0}},
                                 epochs_total=epochs, check_room=False)  # fmt: skip
-        history = [{"epoch": e + 1.0, "images": float(limit), "val_psnr_gaussian": 20 + 2 * np.log1p(e) + lr * 50,
+        history = [{"epoch": e + 1.0, "images": float(limit * (e + 1)), "val_psnr_gaussian": 20 + 2 * np.log1p(e) + lr * 50,
                     "val_psnr_speckle": 18 + np.log1p(e)} for e in range(epochs)]  # fmt: skip
         db.update_training(tr.id, status="done", epochs_done=float(epochs), progress={"history": history},
                            started_at=start + dt.timedelta(minutes=n), finished_at=start + dt.timedelta(minutes=n, seconds=40))  # fmt: skip

@@ -1,4 +1,5 @@
-"""Real browser, in Russian: draw and upload → conclusions → hand in → the teacher logs in and downloads it."""
+"""Real browser, in Russian: train, draw and upload → conclusions → hand in → the teacher logs in, sees the
+training on the board, opens the hand-in and downloads it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pypdf import PdfReader
 from deploy.serve import free_port
 from lib.i18n import t
 from lib.store import Store
-from tests.e2e.browsing import draw_seven, no_exception
+from tests.e2e.browsing import draw_seven, no_exception, settle
 from tests.e2e.server import start_streamlit, stop_streamlit
 
 pytestmark = pytest.mark.e2e
@@ -66,8 +67,19 @@ def profile_kept(page, folder, name: str, group: str) -> None:
 
 def test_hand_in_and_the_teacher_downloads_it(server, folder, browser, tmp_path, test_digits):
     context, page = russian_page(browser)
-    # a drawing, added to the report
-    page.goto(f"{server}/draw")
+    # a small training of the student's own (one epoch on 500 digits): the teacher's board shows it
+    page.goto(f"{server}/train")
+    epochs = page.get_by_label(t("train.epochs", "ru"), exact=True)
+    epochs.fill("1")
+    epochs.press("Enter")
+    settle(page)
+    page.get_by_role("slider", name=t("train.subset", "ru")).press("Home")
+    page.wait_for_function("() => document.activeElement && document.activeElement.value === '500'")
+    settle(page)
+    page.get_by_role("button", name=t("train.start", "ru")).click()
+    page.get_by_role("button", name=t("train.download_weights", "ru")).wait_for(timeout=600_000)
+    # a drawing, added to the report, on the same workspace
+    page.locator("[data-testid='stSidebarNav'] a", has_text=t("draw.page", "ru")).click()
     draw_seven(page)
     page.get_by_text(t("draw.result", "ru"), exact=True).wait_for()
     page.get_by_role("button", name=t("draw.add_to_report", "ru")).click()
@@ -132,8 +144,24 @@ def test_hand_in_and_the_teacher_downloads_it(server, folder, browser, tmp_path,
     assert sorted(archive.namelist()) == ["ИВТ-21/Иванова_Мария_v1.docx", "ИВТ-21/Иванова_Мария_v1.pdf"]
     handed = PdfReader(io.BytesIO(archive.read("ИВТ-21/Иванова_Мария_v1.pdf")))
     assert CONCLUSIONS in " ".join(" ".join(p.extract_text() for p in handed.pages).split())
+    # the student's row opens their versions: the handed-in PDF itself, with the conclusions
+    table = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']:visible").first
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection cell, under the header
+    page.get_by_text(t("teacher.version", "ru", version=1, when=""), exact=False).first.wait_for()
+    with page.expect_download() as got:
+        page.get_by_role("button", name="PDF", exact=True).click()
+    assert got.value.suggested_filename == "ИВТ-21_Иванова_Мария_v1.pdf"
+    single = " ".join(" ".join(p.extract_text() for p in PdfReader(got.value.path()).pages).split())
+    assert NAME in single and CONCLUSIONS in single
+    # the board: the student's training, with its settings, and no student's name
     page.get_by_role("tab", name=t("teacher.tab.board", "ru")).click()
-    page.get_by_text(t("teacher.board.empty", "ru")).wait_for()
+    board = page.locator("[data-testid='stTabPanel']:visible [data-testid='stDataFrame']")
+    board.wait_for()
+    page.locator("[data-testid='stTabPanel']:visible .js-plotly-plot").wait_for()
+    # the training is a point on the chart: its PSNR against the digits it saw (one epoch of 500)
+    assert page.locator("[data-testid='stTabPanel']:visible .js-plotly-plot .scatterlayer .point").count() == 1
+    assert page.get_by_text(t("teacher.board.empty", "ru")).count() == 0
     page.screenshot(path=str(tmp_path / "teacher_board.png"), full_page=True)
     no_exception(page)
     context.close()
