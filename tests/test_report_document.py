@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
-import re
 
 import docx
 import numpy as np

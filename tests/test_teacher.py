@@ -188,6 +188,29 @@ def test_the_page_asks_the_store_the_same_number_of_questions_for_a_class_of_thr
     assert 0 < large == small
 
 
+def test_the_board_s_colours_are_in_numeric_order_each_with_its_own_symbol_and_a_legend_even_for_one():
+    from lib.teacher import BoardRow
+    from lib.ui.frame import Frame
+    from lib.ui.teacher import board_figure
+
+    def row(n: int, lr: float, batch: int) -> BoardRow:
+        return BoardRow(training_id=n, workspace_id="w", status="done", model="table1", lr=lr, batch=batch,
+                        epochs=1.0, epochs_total=1, subset=500, noise={}, psnr_gaussian=20.0 + n,
+                        psnr_speckle=18.0 + n, digits_seen=500 * (n + 1), seconds=10.0, created_at=None)  # fmt: skip
+
+    f = Frame("ru", None, {})
+    rows = [row(0, 0.01, 128), row(1, 0.003, 32), row(2, 0.03, 64), row(3, 0.003, 128)]
+    by_batch = board_figure(f, rows, "psnr_gaussian", "batch")
+    assert [trace.name for trace in by_batch.data] == ["32", "64", "128"]  # numbers, not text, decide the order
+    assert [len(trace.x) for trace in by_batch.data] == [1, 1, 2]
+    by_lr = board_figure(f, rows, "psnr_speckle", "lr")
+    assert [trace.name for trace in by_lr.data] == ["0,003", "0,01", "0,03"]
+    assert len({trace.marker.symbol for trace in by_lr.data}) == 3  # not colour alone
+    assert len({trace.marker.color for trace in by_lr.data}) == 3
+    single = board_figure(f, rows[:1], "psnr_gaussian", "lr")
+    assert single.layout.showlegend and single.layout.legend.title.text == t("teacher.board.colour.lr", "ru")
+
+
 def test_board_row_and_the_zip_of_all_hand_ins(fresh_store):
     ids = seed(fresh_store, 2, 2, np.random.default_rng(3))
     row = board_row(fresh_store.trainings(ids[0])[0])

@@ -27,6 +27,7 @@ from lib.teacher import (
 from lib.ui import cache, server
 from lib.ui.frame import Frame
 from lib.ui.handin import CLASS_PARAM, escape, store, when
+from lib.ui.plots import SYMBOLS, TRACE_COLOURS
 
 AUTH = "teacher_auth"  # a digest of the password this session logged in with (a changed password logs it out)
 ALL = "__all__"
@@ -178,18 +179,20 @@ def board_figure(f: Frame, rows: list[BoardRow], metric: str, colour: str) -> go
     """PSNR against digits seen, one colour per learning rate or batch size; large type for a projector."""
     cache.plotly_ready()
     fig = go.Figure()
-    groups: dict[str, list[BoardRow]] = {}
+    groups: dict[float | None, list[BoardRow]] = {}
     for r in rows:
-        value = r.lr if colour == "lr" else r.batch
-        label = "—" if value is None else format_number(value, f.lang, "g")
-        groups.setdefault(label, []).append(r)
-    for label, members in sorted(groups.items(), key=lambda kv: kv[0]):
+        groups.setdefault(r.lr if colour == "lr" else r.batch, []).append(r)
+    # smallest value first, unknown last; each group its own colour-blind-safe colour and its own marker symbol
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0.0))
+    for i, (value, members) in enumerate(ordered):
         points = [(r.digits_seen, getattr(r, metric)) for r in members if r.digits_seen and getattr(r, metric)]
         if points:
+            label = "—" if value is None else format_number(value, f.lang, "g")
             fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name=label,
-                            marker=dict(size=14, line=dict(width=1, color="white")))  # fmt: skip
+                            marker=dict(size=14, color=TRACE_COLOURS[i % len(TRACE_COLOURS)],
+                                        symbol=SYMBOLS[i % len(SYMBOLS)], line=dict(width=1, color="white")))  # fmt: skip
     fig.update_layout(
-        height=560, font=dict(size=18), margin=dict(l=20, r=20, t=30, b=20), plot_bgcolor="white",
+        height=560, font=dict(size=18), margin=dict(l=20, r=20, t=30, b=20), plot_bgcolor="white", showlegend=True,
         xaxis_title=f.t("teacher.board.digits_seen"), yaxis_title=f.t(f"teacher.board.{metric}"),
         legend_title_text=f.t(f"teacher.board.colour.{colour}"), separators=",\u202f" if f.lang == "ru" else ".,",
         xaxis=dict(rangemode="tozero", tickformat=",d", automargin=True, gridcolor="#e5e5e5"),

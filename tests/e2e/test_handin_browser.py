@@ -92,6 +92,7 @@ def test_hand_in_and_the_teacher_downloads_it(server, folder, browser, tmp_path,
     page.get_by_text("1. фото_семёрки.png", exact=True).wait_for(timeout=180_000)  # processed and kept
     page.get_by_text(t("report.ui.conclusions", "ru"), exact=True).wait_for()
     page.get_by_text(t("report.ui.name_needed", "ru")).wait_for()
+    settle(page)  # the run is over: no element of the previous run is still on the page beside its new one
     page.get_by_label(t("report.ui.student", "ru"), exact=True).fill(NAME)
     page.get_by_label(t("report.ui.student", "ru"), exact=True).press("Enter")
     # The group follows at once, as a quick typist does, while the name's rerun may still be running.
