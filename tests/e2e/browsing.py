@@ -45,3 +45,19 @@ def draw_seven(page) -> None:
 def no_exception(page) -> None:
     """No traceback box on the page."""
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def audit(page, key: str, state: str = "") -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now, each with the page and state it was found in."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    settle(page)
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [
+        {"page": key, "state": state, "rule": v["id"], "impact": v["impact"], "count": len(v["nodes"]),
+         "first": v["nodes"][0]["target"], "why": v["nodes"][0].get("failureSummary", "")[:300]}
+        for v in result.response["violations"]
+    ]  # fmt: skip

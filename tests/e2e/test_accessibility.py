@@ -20,25 +20,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib import convolution as cv
 from lib.i18n import t
-from tests.e2e.browsing import PAGES, draw_seven, settle
+from tests.e2e.browsing import PAGES, audit, draw_seven, settle
 
 pytestmark = pytest.mark.e2e
-axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+pytest.importorskip("axe_playwright_python.sync_playwright")
 
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"critical", "serious"}
 KNOWN: set[tuple[str, str]] = set()  # (page key, rule id) of an accepted moderate/minor violation
-
-
-def audit(page, key: str, state: str = "") -> list[dict]:
-    """axe-core's WCAG 2.1 A/AA violations on the page as it is now, each with the page and state it was found in."""
-    settle(page)
-    result = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    return [
-        {"page": key, "state": state, "rule": v["id"], "impact": v["impact"], "count": len(v["nodes"]),
-         "first": v["nodes"][0]["target"], "why": v["nodes"][0].get("failureSummary", "")[:300]}
-        for v in result.response["violations"]
-    ]  # fmt: skip
 
 
 def document_language(page, expected: str) -> str:

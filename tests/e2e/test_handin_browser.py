@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from deploy.serve import free_port
 from lib.i18n import t
 from lib.store import Store
-from tests.e2e.browsing import draw_seven, no_exception, settle
+from tests.e2e.browsing import audit, draw_seven, no_exception, settle
 from tests.e2e.server import start_streamlit, stop_streamlit
 
 pytestmark = pytest.mark.e2e
@@ -155,6 +155,7 @@ def test_hand_in_and_the_teacher_downloads_it(server, folder, browser, tmp_path,
     assert got.value.suggested_filename == "ИВТ-21_Иванова_Мария_v1.pdf"
     single = " ".join(" ".join(p.extract_text() for p in PdfReader(got.value.path()).pages).split())
     assert NAME in single and CONCLUSIONS in single
+    found = audit(page, "teacher.page", "class, a hand-in open")  # axe-core, WCAG 2.1 A/AA, as on the students' pages
     # the board: the student's training, with its settings, and no student's name
     page.get_by_role("tab", name=t("teacher.tab.board", "ru")).click()
     board = page.locator("[data-testid='stTabPanel']:visible [data-testid='stDataFrame']")
@@ -164,5 +165,10 @@ def test_hand_in_and_the_teacher_downloads_it(server, folder, browser, tmp_path,
     assert page.locator("[data-testid='stTabPanel']:visible .js-plotly-plot .scatterlayer .point").count() == 1
     assert page.get_by_text(t("teacher.board.empty", "ru")).count() == 0
     page.screenshot(path=str(tmp_path / "teacher_board.png"), full_page=True)
+    found += audit(page, "teacher.page", "board")
+    page.get_by_role("tab", name=t("teacher.tab.settings", "ru")).click()
+    page.get_by_label(t("teacher.set.course", "ru"), exact=True).wait_for()
+    found += audit(page, "teacher.page", "settings")
+    assert found == [], found
     no_exception(page)
     context.close()
