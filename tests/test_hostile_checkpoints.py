@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -122,8 +123,19 @@ def test_the_cli_refuses_every_file_in_one_line(hostile, capsys):
         assert len(err) == 1 and err[0].startswith(f"error: {name}: "), (name, err)
 
 
+def _resident_kb() -> int:
+    """This process's resident memory now (kB)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+SOME = ("tensor_bomb.pt", "config_bomb_linear.pt", "pickle_os_system.pt", "weights_nan.pt", "history_not_a_list.pt",
+        "config_kernel_text.pt")  # fmt: skip
+
+
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_the_train_page_refuses_hostile_uploads_in_the_students_language(hostile, lang):
+    """Russian: every file of the corpus; English: a few. Refused, in the language, escaped, and nothing kept."""
     files, marker = hostile
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
     at.session_state["keep_lang"] = lang
@@ -131,8 +143,9 @@ def test_the_train_page_refuses_hostile_uploads_in_the_students_language(hostile
     at.switch_page("app_pages/train.py")
     at.run()
     models_before = set(at.session_state["session_models"]) if "session_models" in at.session_state else set()
-    for name in ("tensor_bomb.pt", "config_bomb_linear.pt", "pickle_os_system.pt", "weights_nan.pt",
-                 "history_not_a_list.pt", "config_kernel_text.pt"):  # fmt: skip
+    resident_before = _resident_kb()
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for name in sorted(files) if lang == "ru" else SOME:
         path, keys = files[name]
         at.file_uploader(key="train_load_weights").set_value((name, path.read_bytes(), "application/octet-stream"))
         at.run()
@@ -141,7 +154,10 @@ def test_the_train_page_refuses_hostile_uploads_in_the_students_language(hostile
         shown = at.error[0].value
         assert shown.startswith(t("train.load_failed", lang, error="").strip()), shown
         assert markdown_text(name) in shown  # the name is escaped for Markdown
-        assert "Traceback" not in shown and "ckpt." not in shown
+        assert "Traceback" not in shown and "ckpt." not in shown and "object at 0x" not in shown
         after = set(at.session_state["session_models"]) if "session_models" in at.session_state else set()
         assert after == models_before  # nothing was added to the picker
     assert not marker.exists()
+    # Nothing was allocated for the files' claims (a tensor bomb alone claims 4 GB) and nothing stayed behind.
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before <= 300_000
+    assert _resident_kb() - resident_before <= 300_000
