@@ -22,7 +22,7 @@ from pathlib import Path
 
 from deploy.serve import free_port, wait_healthy
 from tests.e2e.server import ROOT
-from tests.e2e.test_browser import ARGS, CHROMIUM
+from tests.e2e.browsing import ARGS, CHROMIUM
 
 SETTLED = """() => {
     const app = document.querySelector('[data-testid=stApp]');
