@@ -298,12 +298,29 @@ def show_status(job: TrainingJob) -> None:
         st.caption(f.t("train.speed", rate=p.images_per_second, epoch_s=p.epoch_seconds))
 
 
+def result_name(job: TrainingJob) -> str:
+    """The finished model's one display name, the picker's ("Моя модель 2"), also in the file names."""
+    key = f"workspace:{job.model_id}" if getattr(job, "model_id", None) is not None else f"session:{job.name}"
+    return f.name(key)
+
+
+def finished_text(job: TrainingJob) -> str:
+    """Done (or stopped): the model's name, epochs run and images seen (a stopped epoch counts as its part)."""
+    info = job.result.train
+    return f.t("train.finished" if job.state == "done" else "train.stopped", name=result_name(job),
+               epochs=info.get("epochs_run", len(job.result.history)), images=info.get("images_seen", 0))  # fmt: skip
+
+
 @st.fragment(run_every=1.0 if busy else None)
 def progress_line() -> None:
     """The running job's progress where the student has just pressed Start (the form is taller than a laptop)."""
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is not None and job.active:
         show_status(job)
+    elif job is not None and job.result is not None and st.session_state.get(SEEN) is job:
+        # the student is looking here, under Start, when it ends: say so here too (the panel is at the top)
+        st.success(finished_text(job))
+        st.caption(f.t("train.finished_here"))
 
 
 def show_progress(job: TrainingJob) -> None:
@@ -337,11 +354,9 @@ def progress_panel() -> None:
         st.info(f.t("train.cancelled"))
     else:
         register_result(job)
-        key = f"workspace:{job.model_id}" if getattr(job, "model_id", None) is not None else f"session:{job.name}"
-        shown_name = f.name(key)  # the picker's name ("Моя модель 2"), also in the file names
-        info = job.result.train  # a stopped epoch counts as the part of it that ran (1.38 epochs)
-        st.success(f.t("train.finished" if job.state == "done" else "train.stopped", name=shown_name,
-                       epochs=info.get("epochs_run", len(job.result.history)), images=info.get("images_seen", 0)))  # fmt: skip
+        shown_name = result_name(job)
+        info = job.result.train
+        st.success(finished_text(job))
         if info.get("images_per_s") and job.result.history:
             st.caption(f.t("train.speed", rate=info["images_per_s"],
                            epoch_s=job.result.history[-1]["seconds"] / max(info["epochs_run"], 1e-9)))  # fmt: skip

@@ -168,8 +168,8 @@ def t(key: str, lang: str, **params: object) -> str:
 
 
 def format_duration(seconds: float, lang: str) -> str:
-    """A duration as the language writes it, to the second: "2 ч 51 мин", "3 мин 05 с", "45 с"."""
-    total = max(0, round(seconds))
+    """A duration as the language writes it, to the second: "2 ч 51 мин", "3 мин 05 с", "45 с" (under a second: 1 с)."""
+    total = max(1, round(seconds)) if seconds > 0 else 0  # a run of 0.3 s takes time: never "≈ 0 с"
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

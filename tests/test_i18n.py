@@ -76,6 +76,7 @@ def test_durations_in_hours_minutes_seconds():
     assert format_duration(185, "ru") == "3 мин 05 с"
     assert format_duration(44.6, "en") == "45 s"
     assert format_duration(-3, "en") == "0 s"
+    assert format_duration(0.2, "ru") == "1 с" and format_duration(0.0, "ru") == "0 с"
 
 
 def test_every_plural_template_lists_the_forms_its_language_needs():

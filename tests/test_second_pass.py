@@ -46,6 +46,10 @@ def test_a_trained_model_has_one_name_in_the_picker_the_message_the_columns_and_
     no_exception(at)
     message = at.success[0].value
     assert f"«{mine}»" in message and "table1-" not in message  # not an internal id
+    # under Start, where the student is looking when it ends, and in the panel at the top of the right column
+    left, right = at.columns[0], next(c for c in at.columns if abs(c.proto.weight - 2 / 3) < 1e-6)  # [1, 2]
+    assert [s.value for s in left.success] == [message] == [s.value for s in right.success]
+    assert t("train.finished_here", "ru") in [c.value for c in left.caption]
     picker = at.sidebar.selectbox(key="keep_model")
     assert picker.format_func(picker.value) == mine
 
