@@ -316,3 +316,26 @@ def test_the_projector_setting_enlarges_lab_tiles_and_grid_numbers():
     font = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["textfont"]["size"]
     assert font >= 20  # numbers of the worked grids: 16 px on a laptop, larger for the back of the room
     assert at.sidebar.toggle(key="projector_toggle").value is True  # kept across pages
+
+
+def test_the_page_keeps_its_elements_in_place_from_the_first_run_to_the_next():
+    """The session's first run adds a hidden preload and may show a once-only notice; the slots they sit in stay
+    on later runs, so every element after them keeps its place and an expander the student opened stays open."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest import ENTRY, TIMEOUT
+
+    at = AppTest.from_file(ENTRY, default_timeout=TIMEOUT)
+    at.session_state["keep_lang"] = "ru"
+    at.query_params["w"] = "no-such-workspace"  # an unknown link: the once-only notice shows on the first run
+    at.run()
+    no_exception(at)
+    first = [type(node).__name__ for node in at.main.children.values()]
+    assert at.warning  # the notice
+    at.run()
+    no_exception(at)
+    later = [type(node).__name__ for node in at.main.children.values()]
+    assert len(later) == len(first)
+    changed = {(a, b) for a, b in zip(first, later) if a != b}
+    assert changed <= {("Warning", "UnknownElement"), ("Block", "UnknownElement")}  # only the slots' contents went
+    assert not at.warning

@@ -230,8 +230,11 @@ def frame(page_title_key: str, attach: bool = True) -> Frame:
     st.title(t(page_title_key, lang))
     workspace.show_notice(lang)
     inject_style(lang)  # layout for phones, tablets and projectors; the settings hint on narrow screens
+    projector_slot = (
+        st.empty()
+    )  # always there, like the notice's and the preload's: the page's elements keep their places
     if projector:
-        st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
+        projector_slot.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
     preload_components()  # a session's first run: chart, table and formula code load in the background
     return Frame(lang, model, models, workspace_id, labels, PROJECTOR_SCALE if projector else 1.0)
 

@@ -79,10 +79,13 @@ def _tiny_figure():
 def preload_components() -> None:
     """In a session's first run only: a hidden chart, table and formula, so the browser fetches their
     components' code before they are needed (once loaded, it stays loaded for the session)."""
+    # An empty slot on later runs: the page's elements after it keep their places (an element that came and went
+    # would shift them, and Streamlit would draw an expander the student had opened anew, closed).
+    slot = st.empty()
     if st.session_state.get(PRELOAD_KEY):
         return
     st.session_state[PRELOAD_KEY] = True
-    with st.container(key=PRELOAD_KEY):
+    with slot.container(key=PRELOAD_KEY):
         st.markdown(HIDE, unsafe_allow_html=True)
         st.plotly_chart(_tiny_figure(), key="preload_chart", config={"staticPlot": True})
         st.dataframe({"": [0]}, key="preload_table", height=40)

@@ -192,8 +192,9 @@ def remember_settings(workspace_id: str | None) -> None:
 def show_notice(lang: str) -> None:
     """The once-only message about the link (an unknown link gave a fresh workspace)."""
     key = st.session_state.pop(NOTICE_KEY, None)
+    slot = st.empty()  # always there: what follows keeps its place, so an open expander stays open on the next run
     if key:
-        st.warning(t(key, lang))
+        slot.warning(t(key, lang))
 
 
 def page_url(workspace_id: str) -> str:
