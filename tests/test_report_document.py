@@ -109,7 +109,7 @@ def test_model_names_are_whole_and_the_own_model_has_its_settings(russian, pdf_t
     for name in names:
         assert name in text
     assert "…" not in " ".join(re.findall(r"АЭ[^ ]*…", text))  # no name shortened with an ellipsis
-    assert "2,50 из 5" in text  # epochs run of those set
+    assert "2,5 из 5" in text  # epochs run of those set
     assert "0,004" in text and "6 000" in text  # learning rate, training subset (Russian separators)
 
 
@@ -264,3 +264,15 @@ def test_rendered_pages_keep_every_word_inside_the_page_apart_from_the_others_an
             assert (blocks == blocks[:, :1, :, :1]).all(), picture.name
             digits += 1
     assert digits >= len(report.images) * 2
+
+
+def test_a_one_epoch_curve_draws_its_point_inside_the_frame_not_on_it():
+    from lib.report.curve import BOTTOM, HEIGHT, LEFT, PSNR_COLOUR, RIGHT, TOP, WIDTH
+
+    png = curve_png([{"epoch": 1.0, "train_loss": 0.03, "val_psnr": 7.9}], "ru")
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    plot = pixels[TOP : HEIGHT - BOTTOM, LEFT : WIDTH - RIGHT]
+    ys, xs = np.nonzero((np.abs(plot - PSNR_COLOUR).sum(axis=2) < 30))
+    assert len(xs) > 20  # the point is drawn inside the plot area
+    height, width = plot.shape[:2]
+    assert xs.max() < width - 10 and 0.2 * height < ys.mean() < 0.8 * height  # off the right edge, off the floor

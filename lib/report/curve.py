@@ -48,8 +48,11 @@ def curve_png(history: list[dict[str, float]], lang: str) -> bytes | None:
     big = font(TEXT)
     x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM
     draw.rectangle((x0, y0, x1, y1), outline=(80, 80, 80), width=2)
-    x_ticks = nice_ticks(0.0, max(epochs), 6)
-    x_max = x_ticks[-1] if x_ticks else max(epochs)
+    # whole epochs on the axis (a run of one epoch is not marked 0,2 … 0,8), and room after the last point
+    x_ticks = [e for e in nice_ticks(0.0, max(epochs), 6) if e == int(e)] or [0.0, 1.0]
+    if len(x_ticks) < 2:
+        x_ticks = [0.0, max(1.0, math.ceil(max(epochs)))]
+    x_max = max(x_ticks[-1], max(epochs)) * 1.05
 
     def sx(e: float) -> float:
         return x0 + (x1 - x0) * e / (x_max or 1.0)
@@ -64,7 +67,10 @@ def curve_png(history: list[dict[str, float]], lang: str) -> bytes | None:
         finite = [v for v in values if math.isfinite(v)]
         if not finite:
             return
-        ticks = nice_ticks(min(finite), max(finite), 5)
+        low, high = min(finite), max(finite)
+        # a margin around the values, so no point sits on the frame (one epoch: one value, in the middle)
+        pad = (high - low) * 0.08 if high > low else (abs(high) * 0.05 or 1.0)
+        ticks = nice_ticks(low - pad, high + pad, 5)
         lo, hi = ticks[0], ticks[-1]
 
         def sy(v: float) -> float:
