@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import re
 import string
 from functools import cache, lru_cache
 from pathlib import Path
@@ -106,12 +107,24 @@ def true_minus(text: str) -> str:
     return text.replace("-", MINUS)
 
 
+_E_NOTATION = re.compile(r"^([-+]?[\d.,]+)[eE]([-+])(\d+)$")
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
 def format_number(value: float, lang: str, spec: str = "", minus: str = MINUS) -> str:
     """A number formatted by a Python format spec, then written with the language's separators and minus sign.
 
     minus: "-" for files a program reads back (CSV), the true minus sign U+2212 for what a person reads.
     """
-    text = format(value, spec).replace("-", minus)
+    text = format(value, spec)
+    if minus == MINUS and (power := _E_NOTATION.match(text)):  # a person reads "1,78·10⁻¹⁵", not "1.78e-15"
+        mantissa, sign, exponent = power.groups()
+        if not mantissa.strip("-+0."):
+            text = "0"
+        else:
+            digits = ("-" if sign == "-" else "") + str(int(exponent))
+            text = f"{mantissa}·10{digits.translate(SUPERSCRIPTS)}" if digits != "0" else mantissa
+    text = text.replace("-", minus)
     if lang != "ru":
         return text
     text = text.translate({ord(","): NARROW_NBSP, ord("."): ","})

@@ -162,3 +162,14 @@ def test_every_template_fills_as_the_formatter_fills_it(lang, number, plain):
     assert checked > 50
     # positional fields, conversions and indexes take str.format's own path
     assert fill("{x!r} {y[0]:.1f}", lang, x="a", y=[number]) == f"'a' {format_number(float(number), lang, '.1f')}"
+
+
+def test_powers_of_ten_are_written_for_people_not_as_e_notation():
+    assert format_number(1.78e-15, "ru", ".2e") == "1,78·10⁻¹⁵"
+    assert format_number(-3.5e-7, "en", ".2e") == "−3.50·10⁻⁷"
+    assert format_number(123456.0, "ru", ".2e") == "1,23·10⁵"
+    assert format_number(0.0, "ru", ".2e") == "0"  # no "0,00e+00" for an exact match
+    assert format_number(1e-05, "ru", "g") == "1·10⁻⁵"
+    assert format_number(2.5, "ru", ".2e") == "2,50"  # 10⁰ is left out
+    assert format_number(1.78e-15, "ru", ".2e", minus="-") == "1,78e-15"  # a file a program reads keeps e-notation
+    assert fill("{d:.2e}", "ru", d=1.78e-15) == "1,78·10⁻¹⁵"
