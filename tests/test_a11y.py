@@ -123,3 +123,5 @@ def test_chart_traces_differ_by_more_than_colour():
     lines = plots.line_chart([1.0, 2.0], [("a", [1.0, 2.0]), ("b", [2.0, 3.0]), ("c", [0.0, 1.0])], "x", "y", "en")
     assert len({t.line.dash for t in lines.data}) == 3 and len({t.marker.symbol for t in lines.data}) == 3
     assert {t.line.color for t in lines.data} <= set(plots.TRACE_COLOURS)
+    for colour in plots.TRACE_COLOURS:  # every trace stands out from the white plot (the palette's yellow did not)
+        assert a11y.contrast_ratio(colour, "#ffffff") >= 2, colour

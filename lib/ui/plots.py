@@ -90,7 +90,8 @@ def signals(x: np.ndarray, y: np.ndarray, names: tuple[str, str], offset: float 
 # dark blue, light orange, green, pink …), and for lines a second, colour-free mark: a dash and a marker symbol.
 # Plotly's default blue and red look alike under deuteranopia. (Bars get no fill patterns: plotly draws them as
 # url(#…) references, which Streamlit's <base href> breaks; the charts' numbers are in tables beside them.)
-TRACE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
+# The palette's yellow (#F0E442, 1.2:1 on white) would be all but invisible on a projector: a mid grey stands in.
+TRACE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#767676")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
 

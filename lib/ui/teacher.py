@@ -258,7 +258,7 @@ def render_board(f: Frame, db: Store, rows: list[ClassRow]) -> None:
         f.t("teacher.board.lr"): ["—" if b.lr is None else format_number(b.lr, f.lang, "g") for b in trainings],
         f.t("teacher.board.batch"): [b.batch for b in trainings],
         f.t("teacher.board.epochs"): [f"{format_number(b.epochs, f.lang, 'g')} / {b.epochs_total}" for b in trainings],
-        f.t("teacher.board.subset"): [b.subset for b in trainings],
+        f.t("teacher.board.subset"): ["—" if not b.subset else format_number(b.subset, f.lang, ",") for b in trainings],
         f.t("teacher.board.noise"): [noise_label(f, b.noise) for b in trainings],
         f.t("teacher.board.psnr_gaussian"): [_psnr(b.psnr_gaussian, f) for b in trainings],
         f.t("teacher.board.psnr_speckle"): [_psnr(b.psnr_speckle, f) for b in trainings],
