@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import convolution as cv
-from lib.i18n import LANGUAGES, t, true_minus
+from lib.i18n import LANGUAGES, read_number, t, true_minus
 from lib.preprocess import IMAGE_TYPES, PreprocessError, open_image, to_gray
 from lib.ui import cache, plots
 from lib.ui.frame import frame
@@ -17,7 +17,7 @@ from lib.ui.uploads import file_uploader
 from lib.ui.widgets import chart_table, number_field, tex_number, upscale
 
 f = frame("conv.page")
-grid = partial(plots.grid, scale=f.scale)  # larger rows and numbers with the projector setting
+grid = partial(plots.grid, scale=f.scale, lang=f.lang)  # numbers the UI's way, larger with the projector setting
 st.caption(f.t("conv.intro"))
 dec = "," if f.lang == "ru" else "."  # decimal separator of the language
 sep_mark = "; " if f.lang == "ru" else ", "  # with a decimal comma, vector entries are separated by semicolons
@@ -29,8 +29,11 @@ def matrix_editor(default: np.ndarray, key: str) -> np.ndarray:
     start = st.session_state.get(kept, default)
     grid_in = np.asarray(start, dtype=float)
     columns = [str(c) for c in range(1, grid_in.shape[1] + 1)]  # numbered from 1, like the textbook's cells
-    edited = st.data_editor(pd.DataFrame(grid_in, columns=columns), key=key, hide_index=True, width="content")
-    values = edited.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    # Cells hold text written the UI language's way ("0,1111", "−1"): a number column would follow the browser's
+    # locale, with a decimal point and a hyphen for minus. Either way of typing is read back.
+    shown = [["" if np.isnan(v) else f.num(round(float(v), 4) + 0.0, "g") for v in row] for row in grid_in]
+    edited = st.data_editor(pd.DataFrame(shown, columns=columns), key=key, hide_index=True, width="content")
+    values = edited.map(read_number).to_numpy(dtype=float)
     st.session_state[kept] = values
     if np.isnan(values).any():
         st.caption(f.t("conv.empty_cells"))
@@ -187,7 +190,7 @@ if tabs[2].open:  # only the open tab is computed and sent
             padded = cv.pad(numbered, pad)
             seen = cv.window_cells(i, j, (ksz, ksz), (s_h, s_w), dil)
             g1, g2 = st.columns(2)
-            g1.plotly_chart(grid(padded, f.t("conv.padded_input", cell=f"({i + 1}, {j + 1})"), seen, fmt="{:g}"),
+            g1.plotly_chart(grid(padded, f.t("conv.padded_input", cell=f"({i + 1}, {j + 1})"), seen),
                             key="sp_in")  # fmt: skip
             g2.plotly_chart(grid(np.zeros((out_h, out_w)), f.t("conv.output_grid", h=out_h, w=out_w), [(i, j)], fmt=""),
                             key="sp_out")  # fmt: skip

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from deploy.serve import free_port, wait_healthy
-from tests.e2e.server import ROOT
 from tests.e2e.browsing import ARGS, CHROMIUM
+from tests.e2e.server import ROOT
 
 SETTLED = """() => {
     const app = document.querySelector('[data-testid=stApp]');

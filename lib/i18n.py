@@ -131,6 +131,19 @@ def format_number(value: float, lang: str, spec: str = "", minus: str = MINUS) -
     return text.replace("%", NBSP + "%") if "%" in spec else text
 
 
+def read_number(text: object) -> float:
+    """A number as a person types it in either language ("−0,5", "-0.5", "1 000"); NaN when it is none."""
+    if isinstance(text, numbers.Real) and not isinstance(text, bool):
+        return float(text)
+    cleaned = str(text or "").strip().translate({ord(NBSP): None, ord(NARROW_NBSP): None, ord(" "): None,
+                                                  ord(MINUS): "-", ord("–"): "-", ord(","): "."})  # fmt: skip
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
 def _format_field(value: object, format_spec: str, lang: str) -> str:
     """One filled placeholder: plural forms and localised numbers; everything else as str.format does it."""
     if format_spec.startswith(PLURAL_SPEC):

@@ -272,7 +272,7 @@ def test_a_one_epoch_curve_draws_its_point_inside_the_frame_not_on_it():
     png = curve_png([{"epoch": 1.0, "train_loss": 0.03, "val_psnr": 7.9}], "ru")
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
     plot = pixels[TOP : HEIGHT - BOTTOM, LEFT : WIDTH - RIGHT]
-    ys, xs = np.nonzero((np.abs(plot - PSNR_COLOUR).sum(axis=2) < 30))
+    ys, xs = np.nonzero(np.abs(plot - PSNR_COLOUR).sum(axis=2) < 30)
     assert len(xs) > 20  # the point is drawn inside the plot area
     height, width = plot.shape[:2]
     assert xs.max() < width - 10 and 0.2 * height < ys.mean() < 0.8 * height  # off the right edge, off the floor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -228,7 +229,7 @@ def test_noise_sliders_reach_the_textbook_values_and_both_ends_in_a_few_hundred_
 def test_shown_numbers_use_a_true_minus_sign_in_templates():
     from lib.i18n import MINUS
 
-    assert t("common.steps.final", "ru", dy=3, dx=-1).endswith(f"3, {MINUS}1)")
+    assert t("common.steps.final", "ru", dy=3, dx=-1).endswith(f"вниз 3, вправо {MINUS}1)")
     assert t("noise.preset", "ru", group="А", mean=-5.9, var=35) == f"А (μ = {MINUS}5,9, D = 35)"
 
 
@@ -339,3 +340,37 @@ def test_the_page_keeps_its_elements_in_place_from_the_first_run_to_the_next():
     changed = {(a, b) for a, b in zip(first, later) if a != b}
     assert changed <= {("Warning", "UnknownElement"), ("Block", "UnknownElement")}  # only the slots' contents went
     assert not at.warning
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_explainer_s_grids_and_kernel_editor_write_numbers_the_ui_language_s_way(lang):
+    """The averaging kernel: 0,11 in the grids (whole numbers from 100 up), 0,1111 in the editor, true minus signs."""
+    at = app(lang)
+    at.switch_page("app_pages/convolution.py").run()
+    open_tab(at, 2, lang)
+    at.selectbox(key="keep_conv_preset").set_value("box_blur").run()
+    no_exception(at)
+    editor = at.dataframe[1]  # the input's editor, then the kernel's
+    point = "," if lang == "ru" else "."
+    cells = {c for c in editor.value.to_numpy().ravel()}
+    assert cells == {f"0{point}1111"}, cells
+    texts = [cell for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]
+             for row in (trace.get("text") or []) for cell in row]  # fmt: skip
+    fractions = [c for c in texts if point in c]  # the feature map of an average: 2,11 1,89 …
+    assert fractions and all(len(c.split(point)[1]) <= 2 for c in fractions), fractions
+    assert not any(("." in c if lang == "ru" else "," in c) or "-" in c for c in texts)
+    at.selectbox(key="keep_conv_preset").set_value("sharpen").run()
+    texts = [cell for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]
+             for row in (trace.get("text") or []) for cell in row]  # fmt: skip
+    assert "−1" in texts and "-1" not in texts
+    editor = at.dataframe[1]
+    assert "−1" in set(editor.value.to_numpy().ravel())
+
+
+def test_typed_numbers_are_read_in_either_language_s_way():
+    from lib.i18n import read_number
+
+    assert read_number("−0,5") == read_number("-0.5") == -0.5
+    assert read_number("1\u202f000") == read_number("1 000") == 1000.0
+    assert read_number(" 9 ") == 9.0 and read_number(2) == 2.0
+    assert np.isnan(read_number("")) and np.isnan(read_number("abc")) and np.isnan(read_number("inf"))

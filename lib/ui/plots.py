@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lib.i18n import true_minus
+from lib.i18n import format_number
 from lib.ui.cache import plotly_ready
 
 # One colour-blind-safe diverging scale for every signed grid (kernels, convolution results, differences):
@@ -30,11 +30,21 @@ def grid_scale(values: np.ndarray, colorscale: str | None) -> tuple[str | list, 
     return colorscale or SEQUENTIAL, 0.0, top
 
 
+def grid_number(value: float, lang: str, fmt: str | None = None) -> str:
+    """A cell's number the language's way ("2,11", "−1"): by default whole from 100 up and two decimals below, so
+    it fits its cell (the editor beside it keeps the exact value); fmt ("{:.3g}") asks for a spec of its own."""
+    if fmt:
+        spec = fmt.removeprefix("{:").removesuffix("}")
+        return format_number(round(float(value), 4) + 0.0, lang, spec)
+    rounded = round(float(value)) if abs(value) >= 100 else round(float(value), 2)
+    return format_number(rounded + 0.0, lang, "g")  # + 0.0: -0.0 (and rounded float dust) is written 0, not −0
+
+
 # A figure takes ~35 kB (256 grids ~9 MB): each cache is bounded, the least recently used figures go first.
 @st.cache_resource(show_spinner=False, max_entries=256)
-def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str = "{:g}",
+def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] | None = None, fmt: str | None = None,
          colorscale: str | None = None, height: int | None = None, offset: tuple[int, int] = (0, 0),
-         scale: float = 1.0) -> go.Figure:  # fmt: skip
+         scale: float = 1.0, lang: str = "en") -> go.Figure:  # fmt: skip
     """A matrix as a heatmap with its numbers written in, optional highlighted cells (row, col).
 
     Signed grids share one diverging scale centred on 0 (grid_scale); colorscale picks the sequential scale of
@@ -45,8 +55,8 @@ def grid(values: np.ndarray, title: str = "", highlight: list[tuple[int, int]] |
     """
     values = np.asarray(values, dtype=float)
     h, w = values.shape
-    # + 0.0 turns -0.0 (and rounded float dust) into 0, so no "-0" is written; NaN: not computed yet
-    text = [["" if np.isnan(v) else true_minus(fmt.format(round(v, 4) + 0.0)) for v in row] for row in values]
+    # NaN: not computed yet; fmt "" writes no numbers; numbers are written the UI language's way (grid_number)
+    text = [["" if np.isnan(v) or fmt == "" else grid_number(v, lang, fmt) for v in row] for row in values]
     shapes = []
     for r, c in highlight or []:
         r, c = r - offset[0], c - offset[1]
@@ -167,9 +177,9 @@ def correlation_figures(lang: str, flip: bool, scale: float = 1.0) -> tuple[list
     ours = cv.conv2d(cv.FIG2_INPUT, kernel, flip=flip)
     ref = cv.torch_reference(cv.FIG2_INPUT, kernel)
     figures = [
-        grid(cv.FIG2_INPUT, t("conv.input", lang), scale=scale),
-        grid(used, t("conv.kernel_used", lang), scale=scale),
-        grid(ours, t("conv.ours_result", lang), scale=scale),
-        grid(ref, t("conv.torch_result", lang), scale=scale),
+        grid(cv.FIG2_INPUT, t("conv.input", lang), scale=scale, lang=lang),
+        grid(used, t("conv.kernel_used", lang), scale=scale, lang=lang),
+        grid(ours, t("conv.ours_result", lang), scale=scale, lang=lang),
+        grid(ref, t("conv.torch_result", lang), scale=scale, lang=lang),
     ]
     return figures, ours, ref
