@@ -53,7 +53,8 @@ wide.columns = [f"{f.t('compare.metric.' + m)} · {f.t('noise.kind.' + k)}" for 
 wide.index = [label(m) for m in wide.index]
 n_col = sub.groupby("method", sort=False)["n"].first()
 wide[f.t("compare.n")] = n_col.values
-st.dataframe(wide.style.format(lambda v: f.num(v, ".3f")), width="stretch")
+# a plain table: it fits the page's width (long headers and model names wrap) and a screen reader reads it
+st.table(wide.style.format(lambda v: f.num(v, ".3f")))
 
 with st.expander(f.t("common.why_lower_title")):
     example = rows[(rows["group"] == "A") & (rows["kind"] == "gaussian")].set_index("method")["psnr"]

@@ -137,10 +137,10 @@ def test_inside_for_the_linear_model():
 
 def test_compare_group_switch_changes_the_table():
     at = page("app_pages/compare.py")
-    first = at.dataframe[0].value.copy()
+    first = at.table[0].value.copy()
     at.radio(key="keep_compare_group").set_value("A").run()
     no_exception(at)
-    assert not first.equals(at.dataframe[0].value)
+    assert not first.equals(at.table[0].value)
 
 
 def test_tiny_training_run_joins_the_model_picker():
