@@ -89,7 +89,8 @@ elif is_conv:
     last = model.layer01[0]
     k, s = last.kernel_size[0], last.stride[0]
     counts = transposed_overlap(8, k, s)
-    c1, c2, c3 = st.columns(3)
+    c1, pictures = st.columns([3, 2])  # the map is 28×28 numbers: it needs the room to be read
+    c2, c3 = pictures.columns(2)
     c1.markdown(f"**{f.t('inside.overlap', k=k, s=s)}**")  # a page title wraps; a chart title is cut on phones
     c1.plotly_chart(overlap_map(counts, f.lang), key="overlap_map")
     blank = output_of_blank(model)

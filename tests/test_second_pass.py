@@ -385,3 +385,12 @@ def test_typed_numbers_are_read_in_either_language_s_way():
     assert read_number("1\u202f000") == read_number("1 000") == 1000.0
     assert read_number(" 9 ") == 9.0 and read_number(2) == 2.0
     assert np.isnan(read_number("")) and np.isnan(read_number("abc")) and np.isnan(read_number("inf"))
+
+
+def test_the_checkerboard_map_numbers_pixels_from_1():
+    from lib.convolution import transposed_overlap
+    from lib.ui.plots import overlap_map
+
+    counts = transposed_overlap(8, 7, 3)
+    trace = overlap_map(counts, "ru").data[0]
+    assert list(trace.x) == list(range(1, counts.shape[1] + 1)) and list(trace.y) == list(range(1, counts.shape[0] + 1))

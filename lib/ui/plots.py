@@ -159,8 +159,12 @@ def overlap_map(counts: np.ndarray, lang: str) -> go.Figure:
     import plotly.express as px
 
     plotly_ready()
-    fig = px.imshow(counts, color_continuous_scale="Viridis", text_auto=True)  # the count in every cell
-    fig.update_layout(height=340, margin=dict(l=0, r=0, t=10, b=0))
+    rows, cols = counts.shape
+    # the count in every cell; rows and columns numbered from 1, as the textbook numbers pixels
+    fig = px.imshow(counts, x=list(range(1, cols + 1)), y=list(range(1, rows + 1)), color_continuous_scale="Viridis",
+                    text_auto=True, aspect="equal")  # fmt: skip
+    fig.update_traces(textfont_size=10)
+    fig.update_layout(height=520, margin=dict(l=0, r=0, t=10, b=0))
     return number_style(fig, lang)
 
 
