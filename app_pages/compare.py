@@ -54,7 +54,9 @@ wide.index = [label(m) for m in wide.index]
 n_col = sub.groupby("method", sort=False)["n"].first()
 wide[f.t("compare.n")] = n_col.values
 # a plain table: it fits the page's width (long headers and model names wrap) and a screen reader reads it
-st.table(wide.style.format(lambda v: f.num(v, ".3f")))
+scores = {column: (lambda v: f.num(v, ".3f")) for column in wide.columns}
+scores[f.t("compare.n")] = lambda v: f.num(int(v), ",")  # a count of digits: 1 000, not 1000,000
+st.table(wide.style.format(scores))
 
 with st.expander(f.t("common.why_lower_title")):
     example = rows[(rows["group"] == "A") & (rows["kind"] == "gaussian")].set_index("method")["psnr"]

@@ -87,6 +87,11 @@ def test_compare_main_table_lists_every_shipped_model():
     at.switch_page("app_pages/compare.py").run()
     no_exception(at)
     table = at.table[0].value
+    import pyarrow as pa
+
+    shown = pa.ipc.open_stream(at.table[0].proto.arrow_data.styler.display_values).read_all().to_pandas()
+    assert set(shown[t("compare.n", "ru")]) <= {"1\u202f000", "50"}  # counts of digits: whole numbers
+    assert shown.iloc[1, 0].count(",") == 1 and len(shown.iloc[1, 0].split(",")[1]) == 3  # PSNR: 25,509
     shipped = sorted(path.stem for path in WEIGHTS_DIR.glob("*.pt"))
     assert {"bfunet", "table1_B_aug"} <= set(shipped)
     missing = [stem for stem in shipped if t(f"method.{stem}", "ru") not in list(table.index)]
