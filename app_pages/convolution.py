@@ -107,7 +107,7 @@ if tabs[1].open:  # only the open tab is computed and sent
                 )
                 sums = cv.signed_sum([p for _, _, p in s.products], decimal=dec)
                 st.markdown(f.t("conv.sum", i=s.i + 1, j=s.j + 1))
-                st.code(f"{terms}\n= {sums}\n= {cv.number(s.total, decimal=dec)}", language=None)
+                st.code(f"{terms}\n= {sums}\n= {cv.number(s.total, decimal=dec)}", language=None, wrap_lines=True)
 
             with right:
                 worked_example()
