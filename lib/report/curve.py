@@ -49,7 +49,7 @@ def curve_png(history: list[dict[str, float]], lang: str) -> bytes | None:
     x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM
     draw.rectangle((x0, y0, x1, y1), outline=(80, 80, 80), width=2)
     # whole epochs on the axis (a run of one epoch is not marked 0,2 … 0,8), and room after the last point
-    x_ticks = [e for e in nice_ticks(0.0, max(epochs), 6) if e == int(e)] or [0.0, 1.0]
+    x_ticks = [e for e in nice_ticks(0.0, max(epochs), 6) if e == int(e)]
     if len(x_ticks) < 2:
         x_ticks = [0.0, max(1.0, math.ceil(max(epochs)))]
     x_max = max(x_ticks[-1], max(epochs)) * 1.05

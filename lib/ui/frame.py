@@ -230,9 +230,8 @@ def frame(page_title_key: str, attach: bool = True) -> Frame:
     st.title(t(page_title_key, lang))
     workspace.show_notice(lang)
     inject_style(lang)  # layout for phones, tablets and projectors; the settings hint on narrow screens
-    projector_slot = (
-        st.empty()
-    )  # always there, like the notice's and the preload's: the page's elements keep their places
+    # always there, like the notice's and the preload's slots: the page's elements keep their places
+    projector_slot = st.empty()
     if projector:
         projector_slot.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
     preload_components()  # a session's first run: chart, table and formula code load in the background

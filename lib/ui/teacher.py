@@ -229,8 +229,7 @@ def stop_training(db: Store, training_id: int) -> bool:
 
 def render_board(f: Frame, db: Store, rows: list[ClassRow]) -> None:
     """Every training of the class: settings → PSNR, digits seen, time; a chart made to be projected."""
-    trainings = [board_row(tr) for tr in db.trainings_of([r.workspace_id for r in rows])]
-    trainings.sort(key=lambda b: b.created_at)
+    trainings = [board_row(tr) for tr in db.trainings_of([r.workspace_id for r in rows])]  # oldest first
     live = server.training_queue().jobs()
     if live:
         st.subheader(f.t("teacher.running_here", n=len(live)))
