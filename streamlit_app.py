@@ -5,7 +5,7 @@ import sys
 import streamlit as st
 
 from lib.i18n import t
-from lib.ui.lang import current_language  # light: the navigation shows before torch loads
+from lib.ui.lang import NAV_LANG_KEY, current_language  # light: the navigation shows before torch loads
 from lib.ui.memory import tune_memory
 from lib.ui.warm import warm_server
 
@@ -29,6 +29,7 @@ PAGES = [
     ("app_pages/upload.py", "upload.page", ":material/photo_camera:", False),
     ("app_pages/teacher.py", "teacher.page", ":material/school:", False),
 ]
+st.session_state[NAV_LANG_KEY] = lang
 navigation = st.navigation(
     [st.Page(path, title=t(key, lang), icon=icon, default=default) for path, key, icon, default in PAGES]
 )

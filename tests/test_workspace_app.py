@@ -76,6 +76,22 @@ def test_a_new_session_with_the_link_reads_back_settings_text_and_models():
     assert at.text_area(key="ws_text_conclusions").value == "Медианный фильтр хуже."
 
 
+def test_a_link_opened_in_a_browser_of_another_language_draws_the_navigation_in_the_workspace_s():
+    """The navigation is drawn before the workspace is known (in the browser's language, Russian here); the
+    workspace's English comes back with the link, and the navigation follows in the same page load."""
+    from lib.ui.lang import NAV_LANG_KEY
+
+    store = workspace.store()
+    ws = store.create_workspace().id
+    store.set_settings(ws, {"keep_lang": "en"})
+    at = AppTest.from_file(ENTRY, default_timeout=120)  # no language chosen in this session yet
+    at.query_params["w"] = ws
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["keep_lang"] == "en" and at.session_state[NAV_LANG_KEY] == "en"
+    assert at.title[0].value == t("lab.page", "en")
+
+
 def test_a_changed_setting_is_written_once_debounced_and_survives():
     store = workspace.store()
     running = workspace.settings_writer()

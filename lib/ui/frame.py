@@ -42,7 +42,7 @@ from lib.noise import PRESETS
 from lib.safe_names import markdown_text
 from lib.store import PICKED_MODEL_SETTING
 from lib.ui import cache, workspace
-from lib.ui.lang import LANG_KEY, current_language
+from lib.ui.lang import LANG_KEY, NAV_LANG_KEY, current_language
 from lib.ui.style import inject_style
 from lib.ui.warm import preload_components
 
@@ -180,9 +180,12 @@ def default_model_key(models: dict[str, cache.LoadedModel]) -> str | None:
 def frame(page_title_key: str, attach: bool = True) -> Frame:
     """Draw the sidebar and return the page's language and model; `attach=False`: no student workspace (teacher)."""
     lang = current_language()
-    workspace_id = (
-        workspace.attach(lang) if attach else None
-    )  # before the widgets: a known workspace's choices become their values
+    # before the widgets: a known workspace's choices become their values
+    workspace_id = workspace.attach(lang) if attach else None
+    if current_language() != st.session_state.get(NAV_LANG_KEY, lang):  # a valid language only: no rerun loop
+        # the link's workspace speaks another language than the browser: the navigation, drawn before the
+        # workspace was known, is drawn again in it (the rerun finds the language already chosen)
+        st.rerun()
     st.session_state.setdefault(LANG_KEY, lang)
     push_shared_values()
     with st.sidebar:

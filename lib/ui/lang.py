@@ -7,6 +7,7 @@ import streamlit as st
 from lib.i18n import LANGUAGES, default_language
 
 LANG_KEY = "keep_lang"
+NAV_LANG_KEY = "navigation_lang"  # the language the navigation's page titles were drawn in this run
 
 
 def current_language() -> str:
