@@ -295,6 +295,7 @@ class Student:
         self.errors: list[str] = []  # exception or error elements shown in this run
         self.alerts: list[tuple[int, str]] = []  # (format, text) of the alerts shown in this run
         self.progress_texts: list[str] = []  # texts of the progress bars shown in this run
+        self.progress_seen: list[str] = []  # texts of every progress bar this tab has shown (runs are short)
         self.auto_reruns: dict[str, float] = {}  # fragment id → interval
         self._finished: asyncio.Future | None = None
         self._file_urls: asyncio.Future | None = None
@@ -397,6 +398,7 @@ class Student:
             self.errors.append(f"exception {proto.type}: {proto.message}")
         elif etype == "progress":
             self.progress_texts.append(proto.text)
+            self.progress_seen.append(proto.text)
         elif etype == "alert":
             self.alerts.append((proto.format, proto.body))
             if proto.format == 1:  # ERROR

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -47,17 +48,21 @@ def test_the_sustained_scenario_counts_only_the_steady_window():
     assert report["training_seconds"][0] is not None
 
 
-async def closed_tab_frees_the_slot(url: str) -> dict[str, float]:
+async def closed_tab_frees_the_slot(url: str, store: Store) -> dict:
     stats = load_test.Stats()
     leaver, waiter = load_test.Student(1, url, stats), load_test.Student(2, url, stats)
     await leaver.connect()
     await waiter.connect()
-    # A long run (about 5 minutes alone on two cores) holds the only slot, then its tab is closed.
-    assert await leaver.start_training(subset=58000, epochs=6) is not None
+    # A run far longer than the test (60 epochs of 58,000 digits: minutes even on a fast machine) holds the only
+    # slot, then its tab is closed.
+    assert await leaver.start_training(subset=58000, epochs=60) is not None
+    workspace = parse_qs(leaver.query_string)["w"][0]
     deadline = time.monotonic() + 120
-    while not any("1/6" in text for text in leaver.progress_texts) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (
+        any("/60" in text for text in leaver.progress_seen) and store.trainings(workspace, statuses=("running",))
+    ):
         await asyncio.sleep(0.5)  # the page's progress panel refreshes itself every second
-    running = any("1/6" in text for text in leaver.progress_texts)
+    running = bool(store.trainings(workspace, statuses=("running",)))
     closed_at = time.monotonic()
     await leaver.close()
     # Another student's run waits in the queue, then gets the slot once the closed tab's training has stopped.
@@ -70,27 +75,38 @@ async def closed_tab_frees_the_slot(url: str) -> dict[str, float]:
         await asyncio.sleep(0.25)
     finished = time.monotonic() - closed_at
     await waiter.close()
+    first = store.trainings(workspace)[0]
     return {"running": running, "queued": queued, "pressed_after_close_s": pressed_after_close,
-            "finished_after_close_s": finished, "failures": sum(map(len, stats.failures.values()))}  # fmt: skip
+            "finished_after_close_s": finished, "failures": sum(map(len, stats.failures.values())),
+            "first_status": first.status, "first_stop_reason": first.stop_reason,
+            "first_epochs_done": first.epochs_done, "first_model": first.model_id}  # fmt: skip
 
 
 def test_a_closed_tabs_training_stops_and_frees_its_slot(tmp_path):
     # A training belongs to its workspace and stops once no page of the workspace has been open for the
     # teacher's idle time (15 min by default; 30 s here, so the second student has pressed Start well before).
-    Store.open(f"sqlite:///{tmp_path / 'classroom.db'}").set_class_setting("idle_minutes", 0.5)
-    server = load_test.Server(env={"CLASSROOM_TRAIN_PARALLEL": "1", "CLASSROOM_DATA_DIR": str(tmp_path)})
+    store = Store.open(f"sqlite:///{tmp_path / 'classroom.db'}")
+    store.set_class_setting("idle_minutes", 0.5)
+    env = {
+        "CLASSROOM_TRAIN_PARALLEL": "1",
+        "CLASSROOM_TRAIN_MAX_IMAGES": "3480000",
+        "CLASSROOM_DATA_DIR": str(tmp_path),
+    }
+    server = load_test.Server(env=env)
     server.start()
     try:
-        result = asyncio.run(asyncio.wait_for(closed_tab_frees_the_slot(server.url), 500))
+        result = asyncio.run(asyncio.wait_for(closed_tab_frees_the_slot(server.url, store), 500))
     finally:
         server.stop()
     assert result["failures"] == 0, server.log()[-3000:]
     assert result["running"], result  # the first run was training when its tab closed
     assert result["pressed_after_close_s"] < 30, result  # else the slot could have been freed already
     assert result["queued"], result  # the slot was taken by the closed tab's run when the second student pressed Start
-    # The closed tab's run would have needed minutes more; the second run (seconds) finished within a minute and
-    # a half of the tab closing (30 s idle, up to 5 s until the watchdog looks, then the short run itself), so the
-    # first one was stopped and its slot freed.
+    # The closed tab's run is stopped for its closed workspace, part-way (its model kept), ...
+    assert (result["first_status"], result["first_stop_reason"]) == ("stopped", "session_ended"), result
+    assert 0 < result["first_epochs_done"] < 60 and result["first_model"] is not None, result
+    # ... and the second run (seconds) finished within a minute and a half of the tab closing (30 s idle, up to
+    # 5 s until the watchdog looks, then the short run itself).
     assert result["finished_after_close_s"] < 90, result
     assert server.tracebacks() == []
 
