@@ -315,9 +315,10 @@ if tabs[6].open:  # only the open tab is computed and sent
 if tabs[7].open:  # only the open tab is computed and sent
     with tabs[7]:
         st.markdown(f.t("conv.toy_text"))
-        c = st.columns(6)
-        vals = [number_field(c[i], lbl, v, f"keep_toy_{lbl}", f.lang)
-                for i, (lbl, v) in enumerate([("x1", 2.0), ("x2", 6.0), ("w11", 2.0), ("w12", 1.0), ("w21", 0.3), ("w22", 0.7)])]  # fmt: skip
+        # inputs, encoder weights, decoder weights: one column each, so no field is left alone on a narrow screen
+        groups = [[("x1", 2.0), ("x2", 6.0)], [("w11", 2.0), ("w12", 1.0)], [("w21", 0.3), ("w22", 0.7)]]
+        vals = [number_field(column, lbl, v, f"keep_toy_{lbl}", f.lang)
+                for column, group in zip(st.columns(3), groups) for lbl, v in group]  # fmt: skip
         r = cv.toy_autoencoder(*vals)
         x1, x2, w11, w12, w21, w22 = (tex_number(v, f.lang, factor=True) for v in vals)
         h = tex_number(r["h"], f.lang, factor=True)
