@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import time
@@ -22,6 +21,7 @@ from lib.teacher import (
     password_matches,
 )
 from tests.apptest import no_exception, page
+from tests.factories import seed_class
 
 PASSWORD = "Пароль-учителя 7"
 
@@ -64,32 +64,8 @@ def fresh_store(tmp_path, monkeypatch):
     lockout.clear()
 
 
-def seed(db: Store, workspaces: int, trainings: int, rng: np.random.Generator) -> list[str]:
-    """Workspaces with names, groups and class codes, and finished trainings with their settings and results."""
-    ids = []
-    for n in range(workspaces):
-        ws = db.create_workspace(f"Студент {n:02d}", f"ИВТ-{21 + n % 3}", "morning" if n % 2 else "evening")
-        ids.append(ws.id)
-    start = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.timezone.utc)
-    for n in range(trainings):
-        ws = ids[n % workspaces]
-        lr = float(rng.choice([0.001, 0.003, 0.01, 0.03]))
-        batch = int(rng.choice([32, 64, 128]))
-        limit = int(rng.choice([3000, 6000, 12000]))
-        epochs = int(rng.integers(1, 6))
-        tr = db.create_training(ws, settings={"train": {"model": "table1", "lr": lr, "batch_size": batch,
-                                                        "limit": limit, "epochs": epochs},
-                                              "noise": {"kind": "mix", "mean": -20.0, "var": 600.0, "speckle": 1.0}},
-                                epochs_total=epochs, check_room=False)  # fmt: skip
-        history = [{"epoch": e + 1.0, "images": float(limit * (e + 1)), "val_psnr_gaussian": 20 + 2 * np.log1p(e) + lr * 50,
-                    "val_psnr_speckle": 18 + np.log1p(e)} for e in range(epochs)]  # fmt: skip
-        db.update_training(tr.id, status="done", epochs_done=float(epochs), progress={"history": history},
-                           started_at=start + dt.timedelta(minutes=n), finished_at=start + dt.timedelta(minutes=n, seconds=40))  # fmt: skip
-    return ids
-
-
 def test_without_a_password_the_page_explains_and_shows_nothing(fresh_store, monkeypatch):
-    seed(fresh_store, 2, 1, np.random.default_rng(0))
+    seed_class(fresh_store, 2, 1, np.random.default_rng(0))
     monkeypatch.delenv("CLASSROOM_TEACHER_PASSWORD")
     at = page("app_pages/teacher.py", lang="ru")
     no_exception(at)
@@ -98,7 +74,7 @@ def test_without_a_password_the_page_explains_and_shows_nothing(fresh_store, mon
 
 
 def test_wrong_password_refused_and_students_cannot_reach_data_by_address(fresh_store):
-    ids = seed(fresh_store, 3, 2, np.random.default_rng(1))
+    ids = seed_class(fresh_store, 3, 2, np.random.default_rng(1))
     at = page("app_pages/teacher.py", lang="ru")
     at.query_params["w"] = ids[0]  # a student's own workspace link, and made-up parameters
     at.query_params["teacher"] = "1"
@@ -129,7 +105,7 @@ def test_lockout_after_repeated_failures(fresh_store):
 
 
 def test_class_of_sixty_and_two_hundred_trainings_renders(fresh_store, capsys):
-    ids = seed(fresh_store, 60, 200, np.random.default_rng(2))
+    ids = seed_class(fresh_store, 60, 200, np.random.default_rng(2))
     handed = ids[5]
     fresh_store.add_handin(handed, content={"conclusions": "Вывод студента 5", "summary": [
         {"model": "Свёрточный АЭ (табл. 1) · группа Б", "psnr": 24.5, "ssim": 0.93}]}, pdf=b"%PDF-1.4 test",
@@ -180,9 +156,9 @@ def test_the_page_asks_the_store_the_same_number_of_questions_for_a_class_of_thr
             event.remove(engine, "before_cursor_execute", counted)
         return len(seen), len(at.dataframe[0].value), len(at.dataframe[-1].value)
 
-    seed(fresh_store, 3, 2, np.random.default_rng(3))
+    seed_class(fresh_store, 3, 2, np.random.default_rng(3))
     small, small_class, small_board = statements_of_a_logged_in_run()
-    seed(fresh_store, 57, 198, np.random.default_rng(4))
+    seed_class(fresh_store, 57, 198, np.random.default_rng(4))
     large, large_class, large_board = statements_of_a_logged_in_run()
     assert (small_class, small_board, large_class, large_board) == (3, 2, 60, 200)
     assert 0 < large == small
@@ -212,7 +188,7 @@ def test_the_board_s_colours_are_in_numeric_order_each_with_its_own_symbol_and_a
 
 
 def test_board_row_and_the_zip_of_all_hand_ins(fresh_store):
-    ids = seed(fresh_store, 2, 2, np.random.default_rng(3))
+    ids = seed_class(fresh_store, 2, 2, np.random.default_rng(3))
     row = board_row(fresh_store.trainings(ids[0])[0])
     assert row.model == "table1" and row.batch in (32, 64, 128) and row.seconds == pytest.approx(40.0)
     assert row.digits_seen == row.subset * row.epochs_total
@@ -236,7 +212,7 @@ def test_teacher_stops_a_training_of_this_server_and_a_stored_one(fresh_store, t
     from lib.train import recipe
     from lib.ui import server
 
-    ids = seed(fresh_store, 1, 1, np.random.default_rng(4))
+    ids = seed_class(fresh_store, 1, 1, np.random.default_rng(4))
     stored = fresh_store.create_training(ids[0], settings={"train": {"model": "table1", "lr": 0.01, "batch_size": 64}},
                                          epochs_total=3, check_room=False)  # fmt: skip
     fresh_store.update_training(stored.id, status="running")
@@ -282,7 +258,7 @@ def test_a_training_in_another_process_stops_at_its_next_heartbeat(fresh_store, 
     from lib.noise import NoiseConfig
     from lib.train import recipe
 
-    (ws,) = seed(fresh_store, 1, 0, np.random.default_rng(5))
+    (ws,) = seed_class(fresh_store, 1, 0, np.random.default_rng(5))
     row = fresh_store.create_training(ws, settings={}, epochs_total=1, check_room=False)
     job = TrainingJob(recipe("classroom", model="table1", epochs=1, limit=100), NoiseConfig(), test_digits, test_digits,
                       TrainingQueue(), store=fresh_store, workspace_id=ws, training_id=row.id)  # fmt: skip
