@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from deploy.serve import free_port, wait_healthy
+from deploy.serve import free_port
 from tests.e2e.browsing import ARGS, CHROMIUM
-from tests.e2e.server import ROOT
+from tests.e2e.server import ROOT, start_streamlit, stop_streamlit
 
 SETTLED = """() => {
     const app = document.querySelector('[data-testid=stApp]');
@@ -35,12 +33,9 @@ SETTLED = """() => {
 def one_run(browser, root: Path = ROOT) -> dict[str, float]:
     """Start a server on the app in `root`, take the two first actions, stop it."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_streamlit(port, root=root)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, 60, proc)
         time.sleep(5)  # what the server does by itself right after start-up has time to finish
         context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 768})
         page = context.new_page()
@@ -70,8 +65,7 @@ def one_run(browser, root: Path = ROOT) -> dict[str, float]:
         context.close()
         return {"histogram_s": histogram, "convolution_s": convolution, "convolution_again_s": again}
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_streamlit(proc)
 
 
 def main() -> None:

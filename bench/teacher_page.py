@@ -16,8 +16,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.first_actions import SETTLED
-from deploy.serve import free_port, wait_healthy
+from deploy.serve import free_port
 from lib.i18n import t
 from lib.store import Store
 from tests.e2e.browsing import ARGS, CHROMIUM
-from tests.e2e.server import ROOT
+from tests.e2e.server import start_streamlit, stop_streamlit
 from tests.factories import seed_class
 
 PASSWORD = "пароль-для-замера"
@@ -52,12 +50,9 @@ def one_run(browser, workspaces: int, trainings: int) -> dict[str, float]:
         env = os.environ | {"CLASSROOM_DB_URL": seeded_store(Path(folder), workspaces, trainings),
                             "CLASSROOM_TEACHER_PASSWORD": PASSWORD}  # fmt: skip
         port = free_port()
-        cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = start_streamlit(port, env=env)
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_healthy(url, 60, proc)
             time.sleep(5)  # what the server does by itself right after start-up has time to finish
             context = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 768})
             page = context.new_page()
@@ -87,8 +82,7 @@ def one_run(browser, workspaces: int, trainings: int) -> dict[str, float]:
             context.close()
             return times
         finally:
-            proc.terminate()
-            proc.wait(10)
+            stop_streamlit(proc)
 
 
 def main() -> None:

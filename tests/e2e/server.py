@@ -13,12 +13,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_streamlit(port: int, log: Path | None = None, env: dict[str, str] | None = None,
-                    timeout: float = 60.0) -> subprocess.Popen:  # fmt: skip
-    """The app on a loopback port, its output appended to `log` (or dropped); returned once it answers health."""
+                    timeout: float = 60.0, root: Path = ROOT) -> subprocess.Popen:  # fmt: skip
+    """The app in `root` on a loopback port, its output appended to `log` (or dropped); returned once it answers
+    health."""
     cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
     with open(log if log is not None else os.devnull, "a") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", timeout, proc, every=0.25)
     except RuntimeError as exc:
