@@ -48,21 +48,28 @@ def test_the_sustained_scenario_counts_only_the_steady_window():
     assert report["training_seconds"][0] is not None
 
 
+# A run far longer than the test (60 epochs of 58,000 digits: minutes even on a fast machine) holds the only slot.
+LONG_RUN_EPOCHS, LONG_RUN_SUBSET = 60, 58000
+
+
 async def closed_tab_frees_the_slot(url: str, store: Store) -> dict:
     stats = load_test.Stats()
     leaver, waiter = load_test.Student(1, url, stats), load_test.Student(2, url, stats)
     await leaver.connect()
     await waiter.connect()
-    # A run far longer than the test (60 epochs of 58,000 digits: minutes even on a fast machine) holds the only
-    # slot, then its tab is closed.
-    assert await leaver.start_training(subset=58000, epochs=60) is not None
+    # The long run holds the only slot, then its tab is closed.
+    assert await leaver.start_training(subset=LONG_RUN_SUBSET, epochs=LONG_RUN_EPOCHS) is not None
     workspace = parse_qs(leaver.query_string)["w"][0]
+
+    def stored_as_running() -> bool:
+        return bool(store.trainings(workspace, statuses=("running",)))
+
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (
-        any("/60" in text for text in leaver.progress_seen) and store.trainings(workspace, statuses=("running",))
+        any(f"/{LONG_RUN_EPOCHS}" in text for text in leaver.progress_seen) and stored_as_running()
     ):
         await asyncio.sleep(0.5)  # the page's progress panel refreshes itself every second
-    running = bool(store.trainings(workspace, statuses=("running",)))
+    running = stored_as_running()
     closed_at = time.monotonic()
     await leaver.close()
     # Another student's run waits in the queue, then gets the slot once the closed tab's training has stopped.
@@ -89,7 +96,7 @@ def test_a_closed_tabs_training_stops_and_frees_its_slot(tmp_path):
     store.set_class_setting("idle_minutes", 0.5)
     env = {
         "CLASSROOM_TRAIN_PARALLEL": "1",
-        "CLASSROOM_TRAIN_MAX_IMAGES": "3480000",
+        "CLASSROOM_TRAIN_MAX_IMAGES": str(LONG_RUN_EPOCHS * LONG_RUN_SUBSET),  # the server's cap lets it start
         "CLASSROOM_DATA_DIR": str(tmp_path),
     }
     server = load_test.Server(env=env)
@@ -104,7 +111,7 @@ def test_a_closed_tabs_training_stops_and_frees_its_slot(tmp_path):
     assert result["queued"], result  # the slot was taken by the closed tab's run when the second student pressed Start
     # The closed tab's run is stopped for its closed workspace, part-way (its model kept), ...
     assert (result["first_status"], result["first_stop_reason"]) == ("stopped", "session_ended"), result
-    assert 0 < result["first_epochs_done"] < 60 and result["first_model"] is not None, result
+    assert 0 < result["first_epochs_done"] < LONG_RUN_EPOCHS and result["first_model"] is not None, result
     # ... and the second run (seconds) finished within a minute and a half of the tab closing (30 s idle, up to
     # 5 s until the watchdog looks, then the short run itself).
     assert result["finished_after_close_s"] < 90, result
