@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lib import a11y
-from lib.i18n import format_number, t
+from lib.i18n import format_number, read_number, t
 from lib.noise import NOISE_KINDS, PRESETS, NoiseConfig
 from lib.ui import cache
 from lib.ui.frame import Frame, on_click_set
@@ -125,26 +125,16 @@ def tex_number(value: float, lang: str, spec: str = "g", factor: bool = False) -
     return f"({text})" if factor and value < 0 else text
 
 
-def parse_number(text: str) -> float | None:
-    """A number typed either way: "0,3", "0.3", "−1" or "-1"; None when it is not a finite number."""
-    cleaned = str(text).strip().replace("\u2212", "-").replace(",", ".").replace(" ", "").replace("\u202f", "")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        return None
-    return value if np.isfinite(value) else None
-
-
 def number_field(column, label: str, default: float, key: str, lang: str) -> float:
     """A text field for one number that shows and accepts the UI language's way of writing it ("0,3").
 
     Streamlit's number field always writes a decimal point ("0.30"); this one is a text field with the value
-    written by format_number, read back by parse_number. Anything else gets a message and the default.
+    written by format_number, read back by read_number. Anything else gets a message and the default.
     """
     st.session_state.setdefault(key, format_number(default, lang, "g"))
     text = column.text_input(label, key=key, persist_state="session")
-    value = parse_number(text)
-    if value is None:
+    value = read_number(text)
+    if np.isnan(value):
         column.caption(t("common.not_a_number", lang, value=format_number(default, lang, "g")))
         return default
     return value
