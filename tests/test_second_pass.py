@@ -209,6 +209,25 @@ def test_the_toy_autoencoder_writes_numbers_the_ui_language_s_way():
     assert t("common.not_a_number", "ru", value="0,3") in [c.value for c in at.caption]
 
 
+def test_the_toy_autoencoder_s_kept_numbers_follow_a_language_switch():
+    """A number written the Russian way ("0,5") reads "0.5" once the UI is English, and back again."""
+    at = app("ru")
+    at.switch_page("app_pages/convolution.py").run()
+    open_tab(at, 8, "ru")
+    at.text_input(key="keep_toy_w21").set_value("0,5").run()
+    at.text_input(key="keep_toy_x1").set_value("-1").run()  # typed with a hyphen: the reader's business, kept as typed
+    at.sidebar.selectbox(key="keep_lang").set_value("en").run()
+    open_tab(at, 8, "en")
+    fields = {w.key: w.value for w in at.text_input}
+    assert (fields["keep_toy_w21"], fields["keep_toy_w22"], fields["keep_toy_x1"]) == ("0.5", "0.7", "-1")
+    assert r"0.5\cdot" in " ".join(e.value for e in at.latex)
+    at.sidebar.selectbox(key="keep_lang").set_value("ru").run()
+    open_tab(at, 8, "ru")
+    fields = {w.key: w.value for w in at.text_input}
+    assert (fields["keep_toy_w21"], fields["keep_toy_w22"]) == ("0,5", "0,7")
+    no_exception(at)
+
+
 @pytest.mark.parametrize("lang, mean_a, var_max", [("ru", "\u22125,9", "1000"), ("en", "\u22125.9", "1000")])
 def test_noise_sliders_write_numbers_the_ui_language_s_way(lang, mean_a, var_max):
     """Slider labels come from the server in the UI's language; the browser's locale plays no part."""

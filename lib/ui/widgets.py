@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lib import a11y
-from lib.i18n import format_number, read_number, t
+from lib.i18n import LANGUAGES, format_number, read_number, t
 from lib.noise import NOISE_KINDS, PRESETS, NoiseConfig
 from lib.ui import cache
 from lib.ui.frame import Frame, on_click_set
@@ -132,6 +132,12 @@ def number_field(column, label: str, default: float, key: str, lang: str) -> flo
     written by format_number, read back by read_number. Anything else gets a message and the default.
     """
     st.session_state.setdefault(key, format_number(default, lang, "g"))
+    kept, written = st.session_state[key], read_number(st.session_state[key])
+    ours = "" if np.isnan(written) else format_number(written, lang, "g")
+    # a number written the other language's way ("0,5" in English: a language switch, or a link opened in the other
+    # language) is written this language's way; what the student typed in this language stays as typed
+    if ours and kept != ours and any(kept == format_number(written, other, "g") for other in LANGUAGES):
+        st.session_state[key] = ours
     text = column.text_input(label, key=key, persist_state="session")
     value = read_number(text)
     if np.isnan(value):
